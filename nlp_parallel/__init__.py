@@ -1,0 +1,44 @@
+"""Run NLTK's corpus work in parallel over execnet gateways, in corpus order.
+
+    import nlp_parallel
+    results = nlp_parallel.map(my_remote_module, items, [("popen", 2)])
+"""
+
+from .api import imap, imap_text, map
+from .errors import (
+    ConfigError,
+    EncodeError,
+    GatewayError,
+    GatewayLost,
+    GatewayStartError,
+    HandshakeError,
+    NlpParallelError,
+    RemoteTaskError,
+    SpecError,
+    WorkerTimeout,
+)
+from .gateways import GatewayPool
+from .modules import RemoteModule
+from .specs import GatewaySpec, parse_specs
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "EncodeError",
+    "GatewayError",
+    "GatewayLost",
+    "GatewayPool",
+    "GatewaySpec",
+    "GatewayStartError",
+    "HandshakeError",
+    "NlpParallelError",
+    "RemoteModule",
+    "RemoteTaskError",
+    "SpecError",
+    "WorkerTimeout",
+    "imap",
+    "imap_text",
+    "map",
+    "parse_specs",
+]

@@ -1,0 +1,370 @@
+"""The run loop: feed batches to gateways, yield results in input order.
+
+execnet callbacks only enqueue ``(node, message)``; one loop drains that queue,
+dispatches each message through a table, keeps every node's window full and
+yields results as soon as they are next in input order.  Every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import itertools
+import json
+import queue
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
+import execnet
+
+from . import worker
+from .errors import (
+    ConfigError,
+    EncodeError,
+    GatewayLost,
+    GatewayStartError,
+    HandshakeError,
+    RemoteTaskError,
+    WorkerTimeout,
+)
+from .modules import RemoteModule
+from .scheduler import AutoSizer, Batch, FixedSizer, Scheduler, Sizer
+
+if TYPE_CHECKING:
+    from .gateways import Gateway
+
+#: Seconds between checks for timeouts and stragglers while no message arrives.
+TICK = 0.25
+#: Batches a node holds at once: one running, one queued behind it.
+BATCH_WINDOW = 2
+#: Items in flight per node for seed-style modules (one item per message).
+SEED_WINDOW = 16
+
+
+class Emit(enum.Enum):
+    """What a run yields: decoded results, or text lines pre-formatted by workers."""
+
+    RESULTS = "json"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How one map runs; validated by :func:`run_options`."""
+
+    options: str  # the task's setup options, JSON-encoded
+    batch_size: int | None  # None: automatic
+    emit: Emit
+    timeout: float | None  # per batch
+    start_timeout: float
+
+
+BatchSize = int | str | None
+
+
+def run_options(
+    options: Any = None,
+    batch_size: BatchSize = "auto",
+    emit: Emit = Emit.RESULTS,
+    timeout: float | None = None,
+    start_timeout: float = 60.0,
+) -> RunOptions:
+    """Validate run settings; raises :class:`ConfigError` for a bad value."""
+    if batch_size in ("auto", None):
+        size = None
+    elif isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size > 0:
+        size = batch_size
+    else:
+        raise ConfigError(f"batch_size must be 'auto' or a positive integer, not {batch_size!r}")
+    for name, value in (("timeout", timeout), ("start_timeout", start_timeout)):
+        if value is not None and (isinstance(value, bool) or not value > 0):
+            raise ConfigError(f"{name} must be a positive number of seconds, not {value!r}")
+    try:
+        encoded = json.dumps(options if options is not None else {})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"task options must be JSON data: {exc}") from None
+    return RunOptions(encoded, size, emit, timeout, start_timeout)
+
+
+def local_nltk_version() -> str | None:
+    try:
+        return metadata.version("nltk")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def check_hello(spec: str, hello: dict, module: RemoteModule) -> None:
+    """Refuse a worker this driver cannot trust to give the same results.
+
+    Raises :class:`HandshakeError`.
+    """
+    if hello.get("protocol") != worker.PROTOCOL:
+        raise HandshakeError(
+            spec, f"worker speaks protocol {hello.get('protocol')}, this driver {worker.PROTOCOL}"
+        )
+    python = tuple(int(p) for p in str(hello.get("python", "0.0")).split(".")[:2])
+    if python < (3, 8):
+        raise HandshakeError(spec, f"runs Python {hello.get('python')}; workers need 3.8 or newer")
+    ours, theirs = local_nltk_version(), hello.get("nltk")
+    if module.needs_nltk and ours is not None and theirs != ours:
+        found = "no NLTK" if theirs is None else f"NLTK {theirs}"
+        raise HandshakeError(
+            spec,
+            f"has {found}, this driver NLTK {ours}; task {module.name} needs the same "
+            f"NLTK on every gateway: install nltk=={ours} there",
+        )
+
+
+_CLOSED = object()
+
+
+def _deliver(inbox: queue.Queue, node: int, message: object) -> None:
+    inbox.put((node, message))
+
+
+@dataclass
+class _Node:
+    gateway: Gateway
+    channel: execnet.Channel
+    ready: bool = False
+    info: dict | None = None
+
+
+class _Run:
+    """One map over a set of started gateways."""
+
+    def __init__(
+        self,
+        gateways: Sequence[Gateway],
+        module: RemoteModule,
+        items: Iterable[Any],
+        settings: RunOptions,
+    ) -> None:
+        self.module = module
+        self.settings = settings
+        self.inbox: queue.Queue = queue.Queue()
+        self.items = iter(items)
+        self.exhausted = False
+        self.next_seq = 0
+        self.next_index = 0
+        self.next_yield = 0
+        self.done: dict[int, Any] = {}
+        self.started = time.monotonic()
+        size = settings.batch_size
+        if not module.batched:
+            size = 1
+        sizer: Callable[[], Sizer] = (
+            AutoSizer if size is None else functools.partial(FixedSizer, size)
+        )
+        window = BATCH_WINDOW if module.batched else SEED_WINDOW
+        self.sched: Scheduler[int] = Scheduler(
+            range(len(gateways)), window, sizer, max_ahead=4 * window * len(gateways)
+        )
+        self.handlers: dict[str, Callable[[int, dict], None]] = {
+            "hello": self.on_hello,
+            "ready": self.on_ready,
+            "done": self.on_done,
+            "failed": self.on_failed,
+        }
+        self.nodes: list[_Node] = []
+        source = RemoteModule.resolve(worker).source if module.batched else module.source
+        for index, gw in enumerate(gateways):
+            channel = gw.gateway.remote_exec(source)
+            self.nodes.append(_Node(gw, channel, ready=not module.batched))
+            channel.setcallback(functools.partial(_deliver, self.inbox, index), endmarker=_CLOSED)
+
+    # -- the loop ---------------------------------------------------------------
+
+    def results(self) -> Iterator[Any]:
+        while True:
+            self.fill()
+            yield from self.deliverable()
+            if self.exhausted and self.next_yield == self.next_seq:
+                return
+            try:
+                node, message = self.inbox.get(timeout=TICK)
+            except queue.Empty:
+                self.check_timeouts()
+                continue
+            self.dispatch(node, message)
+
+    def dispatch(self, node: int, message: Any) -> None:
+        if message is _CLOSED:
+            self.on_closed(node)
+        elif self.module.batched:
+            name, fields = message
+            self.handlers[name](node, fields)
+        else:
+            seq, result = message
+            if self.sched.complete(node, seq, 0.0) is not None:
+                self.done[seq] = result
+
+    def deliverable(self) -> Iterator[Any]:
+        while self.next_yield in self.done:
+            data = self.done.pop(self.next_yield)
+            self.next_yield += 1
+            if self.settings.emit is Emit.TEXT or not self.module.batched:
+                yield data
+            else:
+                yield from json.loads(data)
+
+    def fill(self) -> None:
+        """Give every ready node with room in its window a batch."""
+        progress = True
+        while progress:
+            progress = False
+            for node in self.sched.idle_nodes():
+                if not self.nodes[node].ready:
+                    continue
+                batch = self.new_batch(node)
+                if batch is None and self.module.batched:
+                    batch = self.sched.straggler(node)
+                if batch is not None:
+                    self.sched.assign(node, batch)
+                    self.send(node, batch)
+                    progress = True
+
+    def new_batch(self, node: int) -> Batch | None:
+        if self.exhausted or not self.sched.may_dispatch(self.next_seq, self.next_yield):
+            return None
+        size = self.sched.batch_size(node)
+        chunk = list(itertools.islice(self.items, size))
+        if len(chunk) < size:
+            self.exhausted = True
+        if not chunk:
+            return None
+        start = self.next_index
+        payload = _encode(chunk, start) if self.module.batched else chunk[0]
+        batch = Batch(self.next_seq, start, len(chunk), payload)
+        self.next_seq += 1
+        self.next_index += len(chunk)
+        return batch
+
+    def send(self, node: int, batch: Batch) -> None:
+        if self.module.batched:
+            message: Any = ("batch", {"seq": batch.seq, "start": batch.start, "items": batch.payload})
+        else:
+            message = (batch.seq, batch.payload)
+        try:
+            self.nodes[node].channel.send(message)
+        except OSError:
+            self.lost(node, "connection closed")
+
+    # -- messages from workers ----------------------------------------------------
+
+    def on_hello(self, node: int, fields: dict) -> None:
+        spec = str(self.nodes[node].gateway)
+        check_hello(spec, fields, self.module)
+        self.nodes[node].info = fields
+        setup = {
+            "name": self.module.name,
+            "source": self.module.source,
+            "filename": self.module.filename,
+            "options": self.settings.options,
+            "emit": self.settings.emit.value,
+        }
+        self.nodes[node].channel.send(("setup", setup))
+
+    def on_ready(self, node: int, fields: dict) -> None:
+        self.nodes[node].ready = True
+
+    def on_done(self, node: int, fields: dict) -> None:
+        if self.sched.complete(node, fields["seq"], fields["seconds"]) is not None:
+            self.done[fields["seq"]] = fields["data"]
+
+    def on_failed(self, node: int, fields: dict) -> None:
+        raise RemoteTaskError(
+            str(self.nodes[node].gateway),
+            fields["index"],
+            fields["type"],
+            fields["message"],
+            fields["traceback"],
+        )
+
+    def on_closed(self, node: int) -> None:
+        channel = self.nodes[node].channel
+        try:
+            channel.waitclose(0)
+        except execnet.RemoteError as exc:
+            held = self.sched.holds(node)
+            if not self.module.batched and held:
+                # A seed-style module handles items in order: the oldest one failed.
+                raise RemoteTaskError(
+                    str(self.nodes[node].gateway), held[0].start, "RemoteError",
+                    _last_line(exc.formatted), exc.formatted,
+                ) from None
+            self.lost(node, f"worker crashed: {_last_line(exc.formatted)}")
+        except (OSError, EOFError, execnet.TimeoutError):
+            pass
+        self.lost(node, "worker process exited or connection dropped")
+
+    def lost(self, node: int, why: str) -> None:
+        held = self.sched.holds(node)
+        if not held and (self.exhausted or not self.module.batched) and self.nodes[node].ready:
+            return  # it had finished its share; the others carry on
+        raise GatewayLost(
+            str(self.nodes[node].gateway),
+            f"{why} while holding items starting at {[b.start for b in held]}",
+            tuple(b.start for b in held),
+        )
+
+    def check_timeouts(self) -> None:
+        now = time.monotonic()
+        for index, node in enumerate(self.nodes):
+            if not node.ready and now - self.started > self.settings.start_timeout:
+                raise GatewayStartError(
+                    str(node.gateway),
+                    f"worker not ready within {self.settings.start_timeout:g} s",
+                )
+            since = self.sched.running_since(index)
+            timeout = self.settings.timeout
+            if timeout is not None and since is not None and now - since > timeout:
+                raise WorkerTimeout(str(node.gateway), self.sched.holds(index)[0].start, timeout)
+
+    def close(self) -> None:
+        """Close every channel: workers stop after the item they are on."""
+        for node in self.nodes:
+            try:
+                node.channel.close()
+            except OSError:  # the gateway is already gone
+                pass
+
+
+def _encode(chunk: list[Any], start: int) -> str:
+    try:
+        return json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        for offset, item in enumerate(chunk):
+            try:
+                json.dumps(item)
+            except (TypeError, ValueError) as exc:
+                raise EncodeError(start + offset, str(exc)) from None
+        raise
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "unknown error"
+
+
+def run(
+    gateways: Sequence[Gateway],
+    module: RemoteModule,
+    items: Iterable[Any],
+    settings: RunOptions,
+) -> Iterator[Any]:
+    """Yield ``module``'s results for ``items`` in input order.
+
+    Raises :class:`RemoteTaskError` when the task fails on an item,
+    :class:`GatewayLost` when a gateway dies, :class:`HandshakeError` for an
+    incompatible worker, :class:`WorkerTimeout` when a batch exceeds
+    ``settings.timeout`` and :class:`EncodeError` for an item that is not JSON data.
+    """
+    runner = _Run(gateways, module, items, settings)
+    try:
+        yield from runner.results()
+    finally:
+        runner.close()

@@ -1,0 +1,94 @@
+"""The toolkit's exceptions: one base class and a subclass per kind of failure.
+
+Each carries what a user needs to act on it: the spec of the gateway involved, the
+index of the failing item, the remote traceback text.
+"""
+
+from __future__ import annotations
+
+
+class NlpParallelError(Exception):
+    """Base class of every error this toolkit raises on purpose."""
+
+
+class ConfigError(NlpParallelError, ValueError):
+    """Invalid user input: a job file, a gateway spec, an option value."""
+
+
+class SpecError(ConfigError):
+    """A malformed gateway spec or count, detected before any gateway starts."""
+
+
+class EncodeError(NlpParallelError, TypeError):
+    """An item that cannot be sent to a worker as JSON."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(f"item {index} cannot be sent to a worker: {message}")
+        self.index = index
+
+
+class GatewayError(NlpParallelError):
+    """A problem with one gateway; ``spec`` names it."""
+
+    def __init__(self, spec: str, message: str) -> None:
+        super().__init__(f"gateway {spec}: {message}")
+        self.spec = spec
+
+
+class GatewayStartError(GatewayError):
+    """A gateway could not be started, or its worker did not answer the handshake."""
+
+
+class HandshakeError(GatewayError):
+    """A worker speaks another protocol version or runs an incompatible Python or NLTK."""
+
+
+class GatewayLost(GatewayError):
+    """A gateway's process or connection died while it held work.
+
+    ``indexes`` lists the first item index of every batch it held.
+    """
+
+    def __init__(self, spec: str, message: str, indexes: tuple[int, ...] = ()) -> None:
+        super().__init__(spec, message)
+        self.indexes = indexes
+
+
+class WorkerTimeout(GatewayError):
+    """A batch ran longer than the per-batch timeout on a worker."""
+
+    def __init__(self, spec: str, index: int, seconds: float) -> None:
+        super().__init__(
+            spec, f"batch starting at item {index} did not finish within {seconds:g} s"
+        )
+        self.index = index
+        self.seconds = seconds
+
+
+class RemoteTaskError(NlpParallelError):
+    """A task raised an exception in a worker.
+
+    ``index`` is the input position of the failing item (None when the task failed
+    while setting up), ``error_type`` the remote exception's class name and
+    ``remote_traceback`` the traceback text as the worker formatted it.
+    """
+
+    def __init__(
+        self,
+        spec: str,
+        index: int | None,
+        error_type: str,
+        message: str,
+        remote_traceback: str,
+    ) -> None:
+        where = "during setup" if index is None else f"on item {index}"
+        self.summary = f"{error_type} {where} (gateway {spec}): {message}"
+        super().__init__(self.summary)
+        self.spec = spec
+        self.index = index
+        self.error_type = error_type
+        self.message = message
+        self.remote_traceback = remote_traceback
+
+    def __str__(self) -> str:
+        return f"{self.summary}\n\nRemote traceback:\n{self.remote_traceback.rstrip()}"

@@ -1,0 +1,140 @@
+"""The remote side of the batched protocol.
+
+execnet ships this file's *source* to each gateway and runs it inside a channel, so it
+imports only the standard library: neither this package nor NLTK data need exist
+on the remote host.  The task module arrives as source in the ``setup`` message.
+
+Every message, both ways, is a ``(name, fields)`` pair of plain data.  Items and
+results travel as one JSON string per batch, never as nested execnet lists, because
+execnet's pure-Python serializer is several times slower than ``json``.
+
+driver -> worker                      worker -> driver
+----------------                      ----------------
+                                      hello   {protocol, python, nltk, cpus, host, pid}
+setup   {name, source, options, emit} ready   {}  | failed {index: None, ...}
+batch   {seq, start, items}           done    {seq, data, seconds} | failed {seq, index, ...}
+stop    {}
+"""
+
+from __future__ import annotations
+
+import json
+import linecache
+import os
+import platform
+import socket
+import sys
+import time
+import traceback
+
+PROTOCOL = 1
+
+
+def hello() -> tuple:
+    """The first message: what this worker is."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            nltk_version = version("nltk")
+        except PackageNotFoundError:
+            nltk_version = None
+    except ImportError:  # pragma: no cover - Python < 3.8
+        nltk_version = None
+    return (
+        "hello",
+        {
+            "protocol": PROTOCOL,
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "nltk": nltk_version,
+            "cpus": os.cpu_count() or 1,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+        },
+    )
+
+
+def load_module(name: str, source: str, filename: str) -> dict:
+    """Execute a task module's source into a fresh namespace.
+
+    The source is registered with linecache so remote tracebacks show its lines.
+    ``__name__`` is not ``"__channelexec__"``, so a module that also carries a
+    seed-style channel loop under that guard does not start it here.
+    """
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": name, "__file__": filename}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+def failure(exc: BaseException, **fields: object) -> tuple:
+    fields.update(
+        type=type(exc).__name__,
+        message=str(exc),
+        traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    )
+    return ("failed", fields)
+
+
+class Worker:
+    """Holds the task of one channel and answers the driver's messages."""
+
+    def __init__(self) -> None:
+        self.process = None
+        self.format = None
+        self.handlers = {"setup": self.setup, "batch": self.batch}
+
+    def setup(self, name, source, filename, options, emit):
+        try:
+            namespace = load_module(name, source, filename)
+            if "setup" in namespace:
+                namespace["setup"](options)
+        except Exception as exc:
+            return failure(exc, index=None, seq=None)
+        self.process = namespace["process"]
+        if emit == "text":
+            self.format = namespace.get("format") or default_format
+        return ("ready", {})
+
+    def batch(self, seq, start, items):
+        started = time.perf_counter()
+        process, fmt = self.process, self.format
+        results = []
+        index = start
+        try:
+            for index, item in enumerate(json.loads(items), start):
+                result = process(item)
+                results.append(result if fmt is None else fmt(index, item, result))
+        except Exception as exc:
+            return failure(exc, seq=seq, index=index)
+        if fmt is None:
+            data = json.dumps(results, ensure_ascii=False, separators=(",", ":"))
+        else:
+            data = "\n".join(results) + "\n" if results else ""
+        return ("done", {"seq": seq, "data": data, "seconds": time.perf_counter() - started})
+
+
+def default_format(index, item, result):
+    """Text mode without a module ``format``: the result as one JSON line."""
+    return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+
+
+def serve(channel) -> None:
+    """Answer messages until the driver says stop or closes the channel."""
+    worker = Worker()
+    channel.send(hello())
+    for name, fields in channel:
+        if name == "stop":
+            return
+        reply = worker.handlers[name](**fields)
+        if channel.isclosed():
+            return
+        try:
+            channel.send(reply)
+        except OSError:  # the driver went away while we worked
+            return
+
+
+if __name__ == "__channelexec__":
+    serve(channel)  # type: ignore[name-defined]  # noqa: F821
