@@ -1,4 +1,19 @@
-"""The map functions: seed-compatible ``map`` and streaming ``imap`` / ``imap_text``."""
+"""The map functions: seed-compatible ``map`` and streaming ``imap`` / ``imap_text``.
+
+Each takes the remote module, the items and the gateway ``specs`` (default: one popen
+gateway per core), or a started :class:`GatewayPool` as ``pool=`` to reuse its
+gateways across calls.  Keyword options:
+
+``options``
+    JSON data passed to the module's ``setup(options)`` once per worker.
+``batch_size``
+    ``"auto"`` (default: about 0.2 s of work per batch, measured per gateway) or a
+    fixed number of items per batch.
+``timeout``
+    seconds a batch may run before :class:`~nlp_parallel.errors.WorkerTimeout`.
+``start_timeout``
+    seconds a worker may take to start and set up its task (default 60).
+"""
 
 from __future__ import annotations
 
@@ -20,26 +35,27 @@ def imap(
     args: Iterable[Any],
     specs: SpecsLike = None,
     *,
+    pool: GatewayPool | None = None,
     options: Any = None,
     batch_size: BatchSize = "auto",
     timeout: float | None = None,
-    pool: GatewayPool | None = None,
+    start_timeout: float = 60.0,
 ) -> Iterator[Any]:
     """Apply a remote module to ``args``; yield results in input order.
 
     ``args`` is consumed lazily, so an unbounded generator works and driver memory
-    is bounded by the batches in flight.  A module defining ``process(item)`` runs
-    in batches (``setup(options)`` is called once per worker; items and results
-    travel as JSON, so tuples come back as lists); any other module is run
-    seed-style, one ``(i, arg)`` message per item.  Gateways come from ``specs``
-    (default: one popen gateway per core) and stop when the iterator is exhausted,
-    closed or garbage collected -- or are borrowed from ``pool`` and left running.
+    is bounded by the batches in flight.  A module defining ``process(item)`` or
+    ``setup(options)`` runs in batches (items and results travel as JSON, so tuples
+    come back as lists); any other module is run seed-style, one ``(i, arg)``
+    message per item.  Gateways started here stop when the iterator is exhausted,
+    closed or garbage collected; a borrowed ``pool`` is left running.
 
-    Raises :class:`~nlp_parallel.errors.ConfigError` (including ``SpecError``) at
+    Raises :class:`~nlp_parallel.errors.ConfigError` (``SpecError`` included) at
     once for bad arguments; while iterating, the errors listed in
     :func:`nlp_parallel.engine.run`.
     """
-    return _start(module, args, specs, pool, engine.run_options(options, batch_size, Emit.RESULTS, timeout))
+    settings = engine.run_options(options, batch_size, Emit.RESULTS, timeout, start_timeout)
+    return _flatten(_start(module, args, specs, pool, settings))
 
 
 def imap_text(
@@ -47,29 +63,46 @@ def imap_text(
     args: Iterable[Any],
     specs: SpecsLike = None,
     *,
+    pool: GatewayPool | None = None,
     options: Any = None,
     batch_size: BatchSize = "auto",
     timeout: float | None = None,
-    pool: GatewayPool | None = None,
+    start_timeout: float = 60.0,
 ) -> Iterator[str]:
     """Like :func:`imap`, but workers format results as text lines.
 
-    Yields strings of complete ``\\n``-terminated lines, one per item, in input
-    order: ``format(index, item, result)`` of the module where it defines one, the
-    result as one JSON line otherwise.  The driver never decodes them, so writing
-    the chunks to a file costs almost nothing.
+    Yields strings of complete ``\\n``-terminated lines, one line per item, in input
+    order: ``format(index, item, result)`` of the module (or of the object its
+    ``setup`` returned) where it defines one, the result as a JSON line otherwise.
+    The driver never decodes them, so writing the chunks to a file costs almost
+    nothing.
     """
-    return _start(module, args, specs, pool, engine.run_options(options, batch_size, Emit.TEXT, timeout))
+    settings = engine.run_options(options, batch_size, Emit.TEXT, timeout, start_timeout)
+    return _start(module, args, specs, pool, settings)
 
 
 def map(
     module: ModuleLike,
     args: Iterable[Any],
     specs: SpecsLike = None,
-    **kwargs: Any,
+    *,
+    pool: GatewayPool | None = None,
+    options: Any = None,
+    batch_size: BatchSize = "auto",
+    timeout: float | None = None,
+    start_timeout: float = 60.0,
 ) -> list[Any]:
-    """Seed-compatible: :func:`imap` collected into a list."""
-    return list(imap(module, args, specs, **kwargs))
+    """Seed-compatible: the results of :func:`imap` as a list."""
+    settings = engine.run_options(options, batch_size, Emit.RESULTS, timeout, start_timeout)
+    results: list[Any] = []
+    for batch in _start(module, args, specs, pool, settings):
+        results.extend(batch)
+    return results
+
+
+def _flatten(batches: Iterator[list[Any]]) -> Iterator[Any]:
+    for batch in batches:
+        yield from batch
 
 
 def _start(

@@ -13,7 +13,7 @@ import itertools
 import json
 import queue
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -82,11 +82,40 @@ def run_options(
     for name, value in (("timeout", timeout), ("start_timeout", start_timeout)):
         if value is not None and (isinstance(value, bool) or not value > 0):
             raise ConfigError(f"{name} must be a positive number of seconds, not {value!r}")
+    return RunOptions(encode_options(options), size, emit, timeout, start_timeout)
+
+
+class RawJSON:
+    """JSON text to splice into task options verbatim.
+
+    A model read from NLTK's JSON files travels as its file text: the driver never
+    parses it and each worker parses it exactly once.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def encode_options(options: Any) -> str:
+    """Encode task options as one JSON string, splicing :class:`RawJSON` values.
+
+    Raises :class:`ConfigError` for values JSON cannot carry.
+    """
+    raw: list[str] = []
+
+    def placeholder(value: object) -> str:
+        if isinstance(value, RawJSON):
+            raw.append(value.text)
+            return f"\0raw{len(raw) - 1}\0"
+        raise TypeError(f"{type(value).__name__} is not JSON data")
+
     try:
-        encoded = json.dumps(options if options is not None else {})
+        encoded = json.dumps({} if options is None else options, default=placeholder)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"task options must be JSON data: {exc}") from None
-    return RunOptions(encoded, size, emit, timeout, start_timeout)
+    for i, text in enumerate(raw):
+        encoded = encoded.replace(json.dumps(f"\0raw{i}\0"), text, 1)
+    return encoded
 
 
 def local_nltk_version() -> str | None:
@@ -146,6 +175,7 @@ class _Run:
         self.module = module
         self.settings = settings
         self.inbox: queue.Queue = queue.Queue()
+        self.total = len(items) if isinstance(items, Sized) else None
         self.items = iter(items)
         self.exhausted = False
         self.next_seq = 0
@@ -203,13 +233,16 @@ class _Run:
                 self.done[seq] = result
 
     def deliverable(self) -> Iterator[Any]:
+        """Completed batches that are next in input order, as lists or text."""
         while self.next_yield in self.done:
             data = self.done.pop(self.next_yield)
             self.next_yield += 1
-            if self.settings.emit is Emit.TEXT or not self.module.batched:
+            if not self.module.batched:
+                yield [data]
+            elif self.settings.emit is Emit.TEXT:
                 yield data
             else:
-                yield from json.loads(data)
+                yield json.loads(data)
 
     def fill(self) -> None:
         """Give every ready node with room in its window a batch."""
@@ -231,6 +264,12 @@ class _Run:
         if self.exhausted or not self.sched.may_dispatch(self.next_seq, self.next_yield):
             return None
         size = self.sched.batch_size(node)
+        if self.total is not None:
+            # Guided self-scheduling: near the end, smaller batches let every
+            # node finish at about the same time.
+            remaining = self.total - self.next_index
+            share = -(-remaining // (2 * len(self.nodes)))
+            size = min(size, max(share, size // 16, 1))
         chunk = list(itertools.islice(self.items, size))
         if len(chunk) < size:
             self.exhausted = True
@@ -356,7 +395,9 @@ def run(
     items: Iterable[Any],
     settings: RunOptions,
 ) -> Iterator[Any]:
-    """Yield ``module``'s results for ``items`` in input order.
+    """Yield ``module``'s results for ``items`` in input order, a batch at a time.
+
+    Each batch is a list of results, or with ``Emit.TEXT`` one string of lines.
 
     Raises :class:`RemoteTaskError` when the task fails on an item,
     :class:`GatewayLost` when a gateway dies, :class:`HandshakeError` for an

@@ -15,9 +15,9 @@ from .errors import ConfigError
 class RemoteModule:
     """A pure module to run in workers.
 
-    ``batched`` modules define ``process(item)`` (and optionally ``setup(options)``
-    and ``format(index, item, result)``); the worker loop runs them a batch per
-    message.  Other modules are seed-style: they loop over ``channel`` themselves,
+    ``batched`` modules define ``process(item)`` and/or ``setup(options)`` (which may
+    return the per-item function) and optionally ``format(index, item, result)``;
+    the worker loop runs them a batch per message.  Other modules are seed-style: they loop over ``channel`` themselves,
     receiving ``(i, arg)`` and sending ``(i, result)``.
     """
 
@@ -56,7 +56,7 @@ class RemoteModule:
             tree = ast.parse(source, filename)
         except SyntaxError as exc:
             raise ConfigError(f"module {name}: {exc}") from None
-        return cls(name, source, filename, "process" in _top_level_names(tree), _imports_nltk(tree))
+        return cls(name, source, filename, bool({"process", "setup"} & _top_level_names(tree)), _imports_nltk(tree))
 
 
 def _find_source(dotted: str) -> tuple[str, str, str]:

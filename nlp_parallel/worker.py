@@ -86,15 +86,25 @@ class Worker:
         self.handlers = {"setup": self.setup, "batch": self.batch}
 
     def setup(self, name, source, filename, options, emit):
+        """Load the task; ``setup(options)`` may return the per-item function.
+
+        A returned object's ``format`` method, else the module's ``format``,
+        formats results in text mode.
+        """
         try:
             namespace = load_module(name, source, filename)
-            if "setup" in namespace:
-                namespace["setup"](options)
+            setup = namespace.get("setup")
+            handler = setup(json.loads(options)) if setup else None
+            process = handler if callable(handler) else namespace.get("process")
+            if not callable(process):
+                raise TypeError(
+                    "the module defines no process(item) and its setup() returned no function"
+                )
         except Exception as exc:
             return failure(exc, index=None, seq=None)
-        self.process = namespace["process"]
+        self.process = process
         if emit == "text":
-            self.format = namespace.get("format") or default_format
+            self.format = getattr(handler, "format", None) or namespace.get("format") or default_format
         return ("ready", {})
 
     def batch(self, seq, start, items):

@@ -1,0 +1,198 @@
+"""Engine benchmark: serial loop, the seed pattern, multiprocessing.Pool, nlp_parallel.
+
+All four run in this one process on the same input, and the script prints their
+times, throughputs and ratios:
+
+(a) a trivial function over 200,000 ints;
+(b) NLTK's PerceptronTagger over the first 20,000 brown sentences, written to JSONL,
+    timed as a whole: model loading, worker start and writing included;
+(c) driver peak RSS of ``nlp_parallel.imap`` over 10,000 and 1,000,000 items.
+
+Each timing is the best of ``--repeat`` runs.  Needs NLTK_DATA with brown and
+averaged_perceptron_tagger_eng.
+
+    python benchmarks/bench_engine.py [--workers 2] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import nlp_parallel  # noqa: E402
+import seed_plists  # noqa: E402
+from nlp_parallel.models import perceptron_params  # noqa: E402
+from remote import batched_double, seed_double, seed_tag  # noqa: E402
+
+_TAGGER = None  # the Pool baseline's model, inherited by forked workers
+
+
+def double(x: int) -> int:
+    return x * 2
+
+
+def best_of(repeat: int, run: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def report(title: str, n: int, unit: str, times: dict[str, float], base: str) -> None:
+    print(f"\n{title}")
+    print(f"  {'method':<34}{'seconds':>9}{unit + '/s':>14}{'vs ' + base:>12}")
+    for name, seconds in times.items():
+        print(
+            f"  {name:<34}{seconds:>9.3f}{n / seconds:>14,.0f}"
+            f"{times[base] / seconds:>11.2f}x"
+        )
+
+
+def bench_trivial(n: int, workers: int, repeat: int) -> dict[str, float]:
+    ints = list(range(n))
+    expected = [double(x) for x in ints]
+    specs = [("popen", workers)]
+    chunksize = max(1, n // (workers * 8))
+
+    def check(result: list[int]) -> None:
+        assert result == expected, "wrong result"
+
+    def pool_run() -> None:
+        with multiprocessing.Pool(workers) as pool:
+            check(list(pool.imap(double, ints, chunksize=chunksize)))
+
+    times = {
+        "serial loop": best_of(repeat, lambda: check([double(x) for x in ints])),
+        "seed pattern (1 item/message)": best_of(
+            repeat, lambda: check(seed_plists.map(seed_double, ints, specs))
+        ),
+        f"Pool({workers}).imap chunksize={chunksize}": best_of(repeat, pool_run),
+        "nlp_parallel.map, with start": best_of(
+            repeat, lambda: check(nlp_parallel.map(batched_double, ints, specs))
+        ),
+    }
+    with nlp_parallel.GatewayPool(specs) as pool:
+        times["nlp_parallel.map, started pool"] = best_of(
+            repeat, lambda: check(nlp_parallel.map(batched_double, ints, pool=pool))
+        )
+    return times
+
+
+def jsonl(index: int, tokens: list[str], tags: list[str]) -> str:
+    return json.dumps({"index": index, "tokens": tokens, "tags": tags}, ensure_ascii=False) + "\n"
+
+
+def pool_tag_line(job: tuple[int, list[str]]) -> str:
+    index, tokens = job
+    return jsonl(index, tokens, [tag for _, tag in _TAGGER.tag(tokens)])
+
+
+def bench_tagging(n: int, workers: int, repeat: int, outdir: str) -> dict[str, float]:
+    from nltk.corpus import brown
+    from nltk.tag import PerceptronTagger
+
+    sents = [list(s) for s in brown.sents()[:n]]
+    specs = [("popen", workers)]
+    paths: dict[str, str] = {}
+
+    def output(name: str) -> str:
+        paths[name] = os.path.join(outdir, f"{len(paths)}.jsonl")
+        return paths[name]
+
+    def serial() -> None:
+        tagger = PerceptronTagger()
+        with open(output("serial"), "w", encoding="utf-8") as f:
+            for i, tokens in enumerate(sents):
+                f.write(jsonl(i, tokens, [tag for _, tag in tagger.tag(tokens)]))
+
+    def seed() -> None:
+        results = seed_plists.map(seed_tag, sents, specs)
+        with open(output("seed"), "w", encoding="utf-8") as f:
+            for i, (tokens, tags) in enumerate(zip(sents, results)):
+                f.write(jsonl(i, tokens, tags))
+
+    def pool() -> None:
+        global _TAGGER
+        _TAGGER = PerceptronTagger()  # loaded once, shared with forked workers
+        with multiprocessing.Pool(workers) as p, open(output("pool"), "w", encoding="utf-8") as f:
+            for line in p.imap(pool_tag_line, enumerate(sents), chunksize=100):
+                f.write(line)
+
+    def ours() -> None:
+        options = {"params": perceptron_params()}
+        with open(output("nlp_parallel"), "w", encoding="utf-8") as f:
+            for chunk in nlp_parallel.imap_text("remote_tasks.tag", sents, specs, options=options):
+                f.write(chunk)
+
+    times = {
+        "serial loop": best_of(repeat, serial),
+        "seed pattern (1 item/message)": best_of(repeat, seed),
+        f"Pool({workers}).imap chunksize=100": best_of(repeat, pool),
+        "nlp_parallel.imap_text": best_of(repeat, ours),
+    }
+    reference = open(paths["serial"], "rb").read()
+    for name, path in paths.items():
+        assert open(path, "rb").read() == reference, f"{name} output differs from serial"
+    return times
+
+
+MEMORY_SCRIPT = """
+import resource, sys
+sys.path.insert(0, {here!r})
+import nlp_parallel
+from remote import batched_double
+n = int(sys.argv[1])
+count = 0
+for result in nlp_parallel.imap(batched_double, (i for i in range(n)), [("popen", {workers})]):
+    count += 1
+assert count == n
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_rss_kib(n: int, workers: int) -> int:
+    script = MEMORY_SCRIPT.format(here=HERE, workers=workers)
+    out = subprocess.run([sys.executable, "-c", script, str(n)], check=True,
+                         capture_output=True, text=True).stdout
+    return int(out.split()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--ints", type=int, default=200_000)
+    parser.add_argument("--sentences", type=int, default=20_000)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+          f"{args.workers} workers, best of {args.repeat}")
+
+    times = bench_trivial(args.ints, args.workers, args.repeat)
+    report(f"(a) trivial function, {args.ints:,} ints", args.ints, "items", times,
+           "seed pattern (1 item/message)")
+    with tempfile.TemporaryDirectory() as outdir:
+        times = bench_tagging(args.sentences, args.workers, args.repeat, outdir)
+    report(f"(b) perceptron tagging, {args.sentences:,} brown sentences to JSONL "
+           "(outputs identical)", args.sentences, "sents", times, "serial loop")
+    pool_name = next(k for k in times if k.startswith("Pool"))
+    print(f"  nlp_parallel vs Pool: {times[pool_name] / times['nlp_parallel.imap_text']:.2f}x")
+
+    small, large = peak_rss_kib(10_000, args.workers), peak_rss_kib(1_000_000, args.workers)
+    print(f"\n(c) imap driver peak RSS: 10,000 items {small / 1024:.1f} MiB, "
+          f"1,000,000 items {large / 1024:.1f} MiB, difference {(large - small) / 1024:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
