@@ -160,6 +160,7 @@ class _Node:
     channel: execnet.Channel
     ready: bool = False
     info: dict | None = None
+    broken_since: float | None = None  # a send failed; its endmarker is on the way
 
 
 class _Run:
@@ -250,7 +251,7 @@ class _Run:
         while progress:
             progress = False
             for node in self.sched.idle_nodes():
-                if not self.nodes[node].ready:
+                if not self.nodes[node].ready or self.nodes[node].broken_since is not None:
                     continue
                 batch = self.new_batch(node)
                 if batch is None and self.module.batched:
@@ -290,7 +291,9 @@ class _Run:
         try:
             self.nodes[node].channel.send(message)
         except OSError:
-            self.lost(node, "connection closed")
+            # The channel closed under us.  Its endmarker is queued behind the
+            # results it did send, so handling it there names the right item.
+            self.nodes[node].broken_since = time.monotonic()
 
     # -- messages from workers ----------------------------------------------------
 
@@ -358,6 +361,8 @@ class _Run:
                     str(node.gateway),
                     f"worker not ready within {self.settings.start_timeout:g} s",
                 )
+            if node.broken_since is not None and now - node.broken_since > 5 * TICK:
+                self.lost(index, "connection closed")
             since = self.sched.running_since(index)
             timeout = self.settings.timeout
             if timeout is not None and since is not None and now - since > timeout:

@@ -1,0 +1,61 @@
+"""Shared fixtures: NLTK data from ../shared, and a no-orphans check on every test."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_NLTK_DATA = ROOT.parent / "shared" / "nltk_data"
+os.environ.setdefault("NLTK_DATA", str(SHARED_NLTK_DATA))
+
+
+def live_children() -> list[psutil.Process]:
+    """This process's descendants that are still running (zombies excluded)."""
+    alive = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                alive.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
+def wait_gone(pids: list[int], seconds: float) -> list[int]:
+    """Wait up to ``seconds`` for ``pids`` to exit; return those still running."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = []
+        for pid in pids:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    left.append(pid)
+            except psutil.NoSuchProcess:
+                pass
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def no_orphans():
+    """Every test must leave no worker process behind."""
+    before = {p.pid for p in live_children()}
+    yield
+    new = [p.pid for p in live_children() if p.pid not in before]
+    left = wait_gone(new, 5.0)
+    assert not left, f"worker processes left running: {left}"
+
+
+@pytest.fixture
+def pool2():
+    """Two started popen gateways, stopped after the test."""
+    from nlp_parallel import GatewayPool
+
+    with GatewayPool([("popen", 2)]) as pool:
+        yield pool
