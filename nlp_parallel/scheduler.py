@@ -159,13 +159,14 @@ class Scheduler(Generic[Node]):
         return batch
 
     def straggler(self, node: Node) -> Batch | None:
-        """The oldest batch, held by exactly one other node, that is overdue there."""
+        """Another node's oldest undelivered batch, if that node is overdue with it
+        and no second node runs it already."""
         now = self._clock()
         for other, state in self._nodes.items():
-            if other == node or not state.inflight:
+            if other == node:
                 continue
-            seq, batch = next(iter(state.inflight.items()))
-            if len(self._holders.get(seq, ())) != 1:
+            batch = next((b for b in state.inflight.values() if b.seq in self._holders), None)
+            if batch is None or len(self._holders[batch.seq]) != 1:
                 continue
             expected = state.sizer.expected_seconds(batch.count)
             overdue = max(1.0, 4 * expected) if expected is not None else 5.0

@@ -133,6 +133,8 @@ def _validate(spec: str) -> str | None:
     """Check one spec string; return its explicit id, if it has one."""
     if not spec:
         raise SpecError("empty gateway spec; e.g. 'popen' or 'ssh=host'")
+    if any(not part or part.startswith("=") for part in spec.split("//")):
+        raise SpecError(f"gateway spec {spec!r}: empty key between '//' separators")
     try:
         xspec = execnet.XSpec(spec)
     except (ValueError, AttributeError) as exc:
@@ -151,10 +153,10 @@ def _validate(spec: str) -> str | None:
             f"gateway spec {spec!r}: needs exactly one of "
             f"{', '.join(TRANSPORTS)}; found {len(transports) or 'none'}"
         )
-    for key in ("ssh", "socket", "vagrant_ssh", "python", "chdir", "via", "id"):
+    for key in ("ssh", "socket", "vagrant_ssh", "python", "chdir", "via", "id", "nice"):
         if getattr(xspec, key) is True:
             raise SpecError(f"gateway spec {spec!r}: {key} needs a value, e.g. {key}=...")
-    if xspec.popen is not True:
+    if xspec.popen not in (None, True):
         raise SpecError(f"gateway spec {spec!r}: popen takes no value")
     if xspec.socket:
         host, _, port = xspec.socket.rpartition(":")

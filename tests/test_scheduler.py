@@ -1,0 +1,236 @@
+"""Tests for nlp_parallel.scheduler: pure logic, fake node names, fake clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp_parallel.scheduler import AutoSizer, Batch, FixedSizer, Scheduler
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, t: float = 0.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def batch(seq: int, count: int = 1) -> Batch:
+    return Batch(seq=seq, start=seq * 100, count=count, payload=[seq] * count)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def make(clock, nodes=("a", "b"), window=2, sizer=AutoSizer, max_ahead=8):
+    return Scheduler(list(nodes), window=window, sizer=sizer, max_ahead=max_ahead, clock=clock)
+
+
+# --- windows and dispatch bounds ------------------------------------------------
+
+
+def test_idle_nodes_least_loaded_first(clock):
+    """Nodes with room come back ordered by how many batches they hold."""
+    s = make(clock, nodes=("a", "b", "c"), window=3)
+    s.assign("a", batch(0))
+    s.assign("a", batch(1))
+    s.assign("c", batch(2))
+    assert s.idle_nodes() == ["b", "c", "a"]
+    assert s.nodes == ["a", "b", "c"]
+
+
+def test_node_at_window_is_not_idle_and_completion_frees_it(clock):
+    """A full window hides the node; completing one batch makes it idle again."""
+    s = make(clock, window=2)
+    s.assign("a", batch(0))
+    s.assign("a", batch(1))
+    assert s.idle_nodes() == ["b"]
+    assert s.complete("a", 0, 0.01) == batch(0)
+    assert s.idle_nodes() == ["b", "a"]
+    assert s.holds("a") == [batch(1)]
+
+
+@pytest.mark.parametrize(
+    "next_seq, oldest, allowed",
+    [(0, 0, True), (3, 0, True), (4, 0, False), (7, 4, True), (8, 4, False), (9, 4, False)],
+)
+def test_may_dispatch_bounds_lookahead(clock, next_seq, oldest, allowed):
+    """At most max_ahead batches may be out beyond the oldest undelivered one."""
+    s = make(clock, max_ahead=4)
+    assert s.may_dispatch(next_seq, oldest) is allowed
+
+
+# --- sizers ----------------------------------------------------------------------
+
+
+def test_autosizer_starts_at_one_and_grows_at_most_8x():
+    """Growth is capped at eightfold per record and settles near target/per-item."""
+    z = AutoSizer(target=0.2)
+    assert z.size() == 1
+    assert z.expected_seconds(10) is None
+    sizes = [1]
+    for _ in range(6):
+        z.record(z.size(), z.size() * 0.001)  # 1 ms per item
+        sizes.append(z.size())
+    assert sizes[:4] == [1, 8, 64, sizes[3]]
+    assert all(b <= 8 * a for a, b in zip(sizes, sizes[1:]))
+    assert 195 <= sizes[-1] <= 200
+    assert z.expected_seconds(100) == pytest.approx(0.1)
+
+
+def test_autosizer_never_exceeds_maximum():
+    """Even very fast items never give a batch above ``maximum``."""
+    z = AutoSizer(maximum=50)
+    for _ in range(10):
+        z.record(z.size(), z.size() * 1e-6)
+        assert z.size() <= 50
+    assert z.size() == 50
+
+
+def test_autosizer_shrinks_when_batches_get_slow():
+    """A slow batch lowers the size at once, toward target/new per-item time."""
+    z = AutoSizer(target=0.2)
+    for _ in range(6):
+        z.record(z.size(), z.size() * 0.001)
+    big = z.size()
+    z.record(big, big * 0.01)  # items became 10x slower
+    assert z.size() < big / 2
+    for _ in range(20):
+        z.record(z.size(), z.size() * 0.01)
+    assert 19 <= z.size() <= 20
+
+
+def test_autosizer_ignores_empty_batches_and_floors_at_one():
+    """count 0 records nothing; a per-item time above target still gives size 1."""
+    z = AutoSizer(target=0.2)
+    z.record(0, 5.0)
+    assert z.expected_seconds(1) is None
+    z.record(1, 3.0)
+    assert z.size() == 1
+    assert z.expected_seconds(2) == pytest.approx(6.0)
+
+
+def test_fixed_sizer_keeps_size_but_measures():
+    """FixedSizer always returns its size, yet estimates expected_seconds."""
+    f = FixedSizer(50)
+    assert f.size() == 50
+    assert f.expected_seconds(10) is None
+    f.record(50, 1.0)
+    assert f.size() == 50
+    assert f.expected_seconds(10) == pytest.approx(0.2)
+
+
+def test_per_node_sizes_are_independent(clock):
+    """A slow node stays at small batches while a fast node's batches grow."""
+    s = make(clock, window=1)
+    seq = 0
+    for _ in range(5):
+        for node, per_item in (("a", 0.001), ("b", 1.0)):
+            n = s.batch_size(node)
+            s.assign(node, batch(seq, n))
+            assert s.complete(node, seq, n * per_item) is not None
+            seq += 1
+    assert s.batch_size("b") == 1
+    assert s.batch_size("a") >= 190
+
+
+# --- completion and duplicates --------------------------------------------------
+
+
+def test_straggler_only_once_overdue_with_nothing_measured(clock):
+    """With no measurement a batch is overdue after 5 s, not before."""
+    s = make(clock)
+    s.assign("a", batch(0))
+    assert s.straggler("b") is None
+    clock.t = 5.0
+    assert s.straggler("b") is None
+    clock.t = 5.01
+    assert s.straggler("b") == batch(0)
+
+
+@pytest.mark.parametrize("per_item, overdue", [(0.5, 2.0), (0.01, 1.0)])
+def test_straggler_overdue_after_max_1s_or_4x_expected(clock, per_item, overdue):
+    """Once measured, a batch is overdue after max(1.0, 4 * expected) seconds."""
+    s = make(clock)
+    s.assign("a", batch(0))
+    s.complete("a", 0, per_item)
+    clock.t = 10.0
+    s.assign("a", batch(1))
+    assert s.running_since("a") == 10.0
+    clock.t = 10.0 + overdue
+    assert s.straggler("b") is None
+    clock.t = 10.0 + overdue + 0.01
+    assert s.straggler("b") == batch(1)
+
+
+def test_straggler_never_own_batch(clock):
+    """A node is never offered a duplicate of a batch it holds itself."""
+    s = make(clock)
+    s.assign("a", batch(0))
+    clock.t = 100.0
+    assert s.straggler("a") is None
+    assert s.straggler("b") == batch(0)
+
+
+def test_straggler_never_a_batch_held_twice(clock):
+    """Once duplicated, a batch is not offered to a third node."""
+    s = make(clock, nodes=("a", "b", "c"))
+    s.assign("a", batch(0))
+    clock.t = 6.0
+    dup = s.straggler("b")
+    assert dup == batch(0)
+    s.assign("b", dup)
+    clock.t = 60.0
+    assert s.straggler("c") is None
+
+
+def test_duplicate_first_result_wins_second_is_dropped(clock):
+    """complete returns the batch once; the late duplicate's result gives None."""
+    s = make(clock, window=1)
+    s.assign("a", batch(0))
+    clock.t = 6.0
+    s.assign("b", s.straggler("b"))
+    assert s.complete("b", 0, 0.1) == batch(0)
+    # the hung node no longer lists the batch but its slot stays occupied
+    assert s.holds("a") == []
+    assert s.idle_nodes() == ["b"]
+    assert s.running_since("a") == 0.0
+    assert s.straggler("b") is None
+    # its late result is dropped and frees the slot
+    clock.t = 9.0
+    assert s.complete("a", 0, 9.0) is None
+    assert s.idle_nodes() == ["a", "b"]
+    assert s.running_since("a") is None
+
+
+def test_running_since(clock):
+    """running_since is None when idle, else when the node became busy."""
+    s = make(clock)
+    assert s.running_since("a") is None
+    clock.t = 3.0
+    s.assign("a", batch(0))
+    clock.t = 4.0
+    s.assign("a", batch(1))
+    assert s.running_since("a") == 3.0
+    clock.t = 5.0
+    s.complete("a", 0, 2.0)
+    assert s.running_since("a") == 5.0
+    s.complete("a", 1, 0.5)
+    assert s.running_since("a") is None
+
+
+def test_hung_node_later_batch_still_rescued(clock):
+    """A hung node's second batch becomes a straggler after its first was rescued."""
+    s = make(clock, window=2)
+    s.assign("a", batch(0))
+    s.assign("a", batch(1))
+    clock.t = 6.0
+    s.assign("b", s.straggler("b"))
+    assert s.complete("b", 0, 0.1) == batch(0)
+    assert s.holds("a") == [batch(1)]
+    clock.t = 100.0
+    assert s.straggler("b") == batch(1)
