@@ -65,7 +65,9 @@ def test_slow_gateway_does_not_hold_up_the_rest():
     counts = {}
     for _, pid in results:
         counts[pid] = counts.get(pid, 0) + 1
-    assert min(counts.values()) < 0.05 * 3000, counts
+    # The slow worker may have delivered nothing at all (the fast one can finish
+    # first, or win a duplicated batch); either way the fast one did nearly all.
+    assert max(counts.values()) > 0.95 * 3000, counts
 
 
 def test_fixed_batch_size_gives_same_results(pool2):
