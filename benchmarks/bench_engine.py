@@ -52,11 +52,11 @@ def best_of(repeat: int, run: Callable[[], object]) -> float:
 
 def report(title: str, n: int, unit: str, times: dict[str, float], base: str) -> None:
     print(f"\n{title}")
-    print(f"  {'method':<34}{'seconds':>9}{unit + '/s':>14}{'vs ' + base:>12}")
+    print(f"  {'method':<40}{'seconds':>9}{unit + '/s':>14}   vs {base}")
     for name, seconds in times.items():
         print(
-            f"  {name:<34}{seconds:>9.3f}{n / seconds:>14,.0f}"
-            f"{times[base] / seconds:>11.2f}x"
+            f"  {name:<40}{seconds:>9.3f}{n / seconds:>14,.0f}"
+            f"{times[base] / seconds:>8.2f}x"
         )
 
 
@@ -94,9 +94,13 @@ def jsonl(index: int, tokens: list[str], tags: list[str]) -> str:
     return json.dumps({"index": index, "tokens": tokens, "tags": tags}, ensure_ascii=False) + "\n"
 
 
+def pool_tags(tokens: list[str]) -> list[str]:
+    return [tag for _, tag in _TAGGER.tag(tokens)]
+
+
 def pool_tag_line(job: tuple[int, list[str]]) -> str:
     index, tokens = job
-    return jsonl(index, tokens, [tag for _, tag in _TAGGER.tag(tokens)])
+    return jsonl(index, tokens, pool_tags(tokens))
 
 
 def bench_tagging(n: int, workers: int, repeat: int, outdir: str) -> dict[str, float]:
@@ -105,46 +109,66 @@ def bench_tagging(n: int, workers: int, repeat: int, outdir: str) -> dict[str, f
 
     sents = [list(s) for s in brown.sents()[:n]]
     specs = [("popen", workers)]
-    paths: dict[str, str] = {}
+    outputs: list[str] = []
 
-    def output(name: str) -> str:
-        paths[name] = os.path.join(outdir, f"{len(paths)}.jsonl")
-        return paths[name]
+    def output() -> str:
+        outputs.append(os.path.join(outdir, f"{len(outputs)}.jsonl"))
+        return outputs[-1]
 
     def serial() -> None:
         tagger = PerceptronTagger()
-        with open(output("serial"), "w", encoding="utf-8") as f:
+        with open(output(), "w", encoding="utf-8") as f:
             for i, tokens in enumerate(sents):
                 f.write(jsonl(i, tokens, [tag for _, tag in tagger.tag(tokens)]))
 
     def seed() -> None:
         results = seed_plists.map(seed_tag, sents, specs)
-        with open(output("seed"), "w", encoding="utf-8") as f:
+        with open(output(), "w", encoding="utf-8") as f:
             for i, (tokens, tags) in enumerate(zip(sents, results)):
                 f.write(jsonl(i, tokens, tags))
 
-    def pool() -> None:
+    def pool_tags_run(chunksize: int) -> None:
+        """The common form: workers return tags, the parent writes JSON."""
         global _TAGGER
-        _TAGGER = PerceptronTagger()  # loaded once, shared with forked workers
-        with multiprocessing.Pool(workers) as p, open(output("pool"), "w", encoding="utf-8") as f:
-            for line in p.imap(pool_tag_line, enumerate(sents), chunksize=100):
+        _TAGGER = PerceptronTagger()  # loaded once, inherited by forked workers
+        with multiprocessing.Pool(workers) as p, open(output(), "w", encoding="utf-8") as f:
+            for i, (tokens, tags) in enumerate(
+                zip(sents, p.imap(pool_tags, sents, chunksize=chunksize))
+            ):
+                f.write(jsonl(i, tokens, tags))
+
+    def pool_lines_run(chunksize: int) -> None:
+        """Pool's strongest form: workers return finished JSON lines."""
+        global _TAGGER
+        _TAGGER = PerceptronTagger()
+        with multiprocessing.Pool(workers) as p, open(output(), "w", encoding="utf-8") as f:
+            for line in p.imap(pool_tag_line, enumerate(sents), chunksize=chunksize):
                 f.write(line)
 
     def ours() -> None:
         options = {"params": perceptron_params()}
-        with open(output("nlp_parallel"), "w", encoding="utf-8") as f:
+        with open(output(), "w", encoding="utf-8") as f:
             for chunk in nlp_parallel.imap_text("remote_tasks.tag", sents, specs, options=options):
                 f.write(chunk)
 
+    sweep = {c: best_of(1, lambda c=c: pool_tags_run(c)) for c in (25, 100, 400)}
+    chunksize = min(sweep, key=sweep.get)
+    print(f"  Pool chunksize sweep (1 run each): "
+          + ", ".join(f"{c}: {t:.2f} s" for c, t in sweep.items()) + f" -> {chunksize}")
     times = {
         "serial loop": best_of(repeat, serial),
         "seed pattern (1 item/message)": best_of(repeat, seed),
-        f"Pool({workers}).imap chunksize=100": best_of(repeat, pool),
+        f"Pool({workers}).imap, parent writes JSON": best_of(
+            repeat, lambda: pool_tags_run(chunksize)
+        ),
+        f"Pool({workers}).imap, workers write JSON": best_of(
+            repeat, lambda: pool_lines_run(chunksize)
+        ),
         "nlp_parallel.imap_text": best_of(repeat, ours),
     }
-    reference = open(paths["serial"], "rb").read()
-    for name, path in paths.items():
-        assert open(path, "rb").read() == reference, f"{name} output differs from serial"
+    reference = open(outputs[0], "rb").read()
+    for path in outputs:
+        assert open(path, "rb").read() == reference, f"{path} differs from the first output"
     return times
 
 
@@ -186,8 +210,9 @@ def main() -> None:
         times = bench_tagging(args.sentences, args.workers, args.repeat, outdir)
     report(f"(b) perceptron tagging, {args.sentences:,} brown sentences to JSONL "
            "(outputs identical)", args.sentences, "sents", times, "serial loop")
-    pool_name = next(k for k in times if k.startswith("Pool"))
-    print(f"  nlp_parallel vs Pool: {times[pool_name] / times['nlp_parallel.imap_text']:.2f}x")
+    ours = times["nlp_parallel.imap_text"]
+    for name in (k for k in times if k.startswith("Pool")):
+        print(f"  nlp_parallel vs {name}: {times[name] / ours:.2f}x")
 
     small, large = peak_rss_kib(10_000, args.workers), peak_rss_kib(1_000_000, args.workers)
     print(f"\n(c) imap driver peak RSS: 10,000 items {small / 1024:.1f} MiB, "

@@ -24,6 +24,7 @@ from . import worker
 from .errors import (
     ConfigError,
     EncodeError,
+    GatewayError,
     GatewayLost,
     GatewayStartError,
     HandshakeError,
@@ -159,8 +160,13 @@ class _Node:
     gateway: Gateway
     channel: execnet.Channel
     ready: bool = False
+    closed: bool = False
     info: dict | None = None
     broken_since: float | None = None  # a send failed; its endmarker is on the way
+
+    @property
+    def usable(self) -> bool:
+        return self.ready and not self.closed and self.broken_since is None
 
 
 class _Run:
@@ -200,16 +206,24 @@ class _Run:
             "done": self.on_done,
             "failed": self.on_failed,
         }
+        self.gateways = gateways
         self.nodes: list[_Node] = []
-        source = RemoteModule.resolve(worker).source if module.batched else module.source
-        for index, gw in enumerate(gateways):
-            channel = gw.gateway.remote_exec(source)
-            self.nodes.append(_Node(gw, channel, ready=not module.batched))
+
+    def open(self) -> None:
+        """Start the worker loop (or the seed module) in a new channel per gateway."""
+        source = RemoteModule.resolve(worker).source if self.module.batched else self.module.source
+        for index, gw in enumerate(self.gateways):
+            try:
+                channel = gw.gateway.remote_exec(source)
+            except OSError as exc:
+                raise GatewayLost(str(gw), f"cannot open a channel: {exc}") from None
+            self.nodes.append(_Node(gw, channel, ready=not self.module.batched))
             channel.setcallback(functools.partial(_deliver, self.inbox, index), endmarker=_CLOSED)
 
     # -- the loop ---------------------------------------------------------------
 
     def results(self) -> Iterator[Any]:
+        next_check = time.monotonic() + TICK
         while True:
             self.fill()
             yield from self.deliverable()
@@ -218,9 +232,14 @@ class _Run:
             try:
                 node, message = self.inbox.get(timeout=TICK)
             except queue.Empty:
+                pass
+            else:
+                self.dispatch(node, message)
+            # Checked on a clock, not only when idle: one busy node must not hide
+            # another that hangs.
+            if time.monotonic() >= next_check:
                 self.check_timeouts()
-                continue
-            self.dispatch(node, message)
+                next_check = time.monotonic() + TICK
 
     def dispatch(self, node: int, message: Any) -> None:
         if message is _CLOSED:
@@ -229,9 +248,20 @@ class _Run:
             name, fields = message
             self.handlers[name](node, fields)
         else:
+            self.on_seed_result(node, message)
+
+    def on_seed_result(self, node: int, message: Any) -> None:
+        try:
             seq, result = message
-            if self.sched.complete(node, seq, 0.0) is not None:
-                self.done[seq] = result
+            first = self.sched.complete(node, seq, 0.0)
+        except (TypeError, ValueError, KeyError):
+            raise GatewayError(
+                str(self.nodes[node].gateway),
+                f"seed-style module {self.module.name} sent {message!r:.80}; expected "
+                f"(i, result) for an (i, arg) it received",
+            ) from None
+        if first is not None:
+            self.done[seq] = result
 
     def deliverable(self) -> Iterator[Any]:
         """Completed batches that are next in input order, as lists or text."""
@@ -251,7 +281,7 @@ class _Run:
         while progress:
             progress = False
             for node in self.sched.idle_nodes():
-                if not self.nodes[node].ready or self.nodes[node].broken_since is not None:
+                if not self.nodes[node].usable:
                     continue
                 batch = self.new_batch(node)
                 if batch is None and self.module.batched:
@@ -327,6 +357,7 @@ class _Run:
         )
 
     def on_closed(self, node: int) -> None:
+        self.nodes[node].closed = True
         channel = self.nodes[node].channel
         try:
             channel.waitclose(0)
@@ -411,6 +442,7 @@ def run(
     """
     runner = _Run(gateways, module, items, settings)
     try:
+        runner.open()
         yield from runner.results()
     finally:
         runner.close()

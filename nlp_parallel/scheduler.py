@@ -145,12 +145,11 @@ class Scheduler(Generic[Node]):
         """Record that ``node`` finished batch ``seq`` in ``seconds`` of work.
 
         Returns the batch on its first completion, None for a duplicate's result.
+        Raises ``KeyError`` when ``node`` was never given batch ``seq``.
         """
         state = self._nodes[node]
-        batch = state.inflight.pop(seq, None)
+        batch = state.inflight.pop(seq)
         state.busy_since = self._clock()
-        if batch is None:
-            return None
         state.sizer.record(batch.count, seconds)
         # A node still running a duplicate keeps it in its window: a hung node
         # stays full and gets no more work, a slow one drops the late result.

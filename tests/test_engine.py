@@ -210,3 +210,10 @@ def test_pool_is_reused_and_closed():
         assert [g.gateway for g in pool.gateways] == first
         assert len(live_children()) >= 2
     assert _eventually_no_children()
+
+
+def test_seed_module_with_a_wrong_reply_fails_instead_of_hanging(pool2):
+    from remote_modules import seed_wrong_reply
+
+    with pytest.raises(nlp_parallel.GatewayError, match=r"expected \(i, result\)"):
+        nlp_parallel.map(seed_wrong_reply, range(10), pool=pool2)
