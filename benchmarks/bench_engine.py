@@ -98,6 +98,14 @@ def pool_tags(tokens: list[str]) -> list[str]:
     return [tag for _, tag in _TAGGER.tag(tokens)]
 
 
+def load_tagger() -> None:
+    """Pool initializer for start methods that do not inherit the parent's model."""
+    global _TAGGER
+    from nltk.tag import PerceptronTagger
+
+    _TAGGER = PerceptronTagger()
+
+
 def pool_tag_line(job: tuple[int, list[str]]) -> str:
     index, tokens = job
     return jsonl(index, tokens, pool_tags(tokens))
@@ -145,6 +153,17 @@ def bench_tagging(n: int, workers: int, repeat: int, outdir: str) -> dict[str, f
             for line in p.imap(pool_tag_line, enumerate(sents), chunksize=chunksize):
                 f.write(line)
 
+    def pool_spawn_run(chunksize: int) -> None:
+        """Workers that load NLTK and the model themselves, as with spawn or forkserver."""
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers, initializer=load_tagger) as p, open(
+            output(), "w", encoding="utf-8"
+        ) as f:
+            for i, (tokens, tags) in enumerate(
+                zip(sents, p.imap(pool_tags, sents, chunksize=chunksize))
+            ):
+                f.write(jsonl(i, tokens, tags))
+
     def ours() -> None:
         options = {"params": perceptron_params()}
         with open(output(), "w", encoding="utf-8") as f:
@@ -163,6 +182,9 @@ def bench_tagging(n: int, workers: int, repeat: int, outdir: str) -> dict[str, f
         ),
         f"Pool({workers}).imap, workers write JSON": best_of(
             repeat, lambda: pool_lines_run(chunksize)
+        ),
+        f"Pool({workers}).imap, spawn, parent writes": best_of(
+            repeat, lambda: pool_spawn_run(chunksize)
         ),
         "nlp_parallel.imap_text": best_of(repeat, ours),
     }
