@@ -14,12 +14,16 @@ from .errors import (
     HandshakeError,
     NlpParallelError,
     RemoteTaskError,
+    ResourceMissing,
     SpecError,
     WorkerTimeout,
 )
 from .gateways import GatewayPool
 from .modules import RemoteModule
+from .research import ParallelChunker, ParallelStemmer, ParallelTagger
 from .specs import GatewaySpec, parse_specs
+
+from remote_tasks.chunk import TagChunker  # noqa: E402  (serial class, usable anywhere)
 
 __version__ = "0.1.0"
 
@@ -33,9 +37,14 @@ __all__ = [
     "GatewayStartError",
     "HandshakeError",
     "NlpParallelError",
+    "ParallelChunker",
+    "ParallelStemmer",
+    "ParallelTagger",
     "RemoteModule",
     "RemoteTaskError",
+    "ResourceMissing",
     "SpecError",
+    "TagChunker",
     "WorkerTimeout",
     "imap",
     "imap_text",

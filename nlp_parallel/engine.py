@@ -169,27 +169,26 @@ class _Node:
         return self.ready and not self.closed and self.broken_since is None
 
 
-class _Run:
-    """One map over a set of started gateways."""
+class Session:
+    """A task set up on every gateway of a pool, ready for any number of runs.
+
+    Channels open and the task's ``setup`` runs once; each :meth:`run` then streams
+    one input through them.  Batch sequence numbers keep growing across runs, so
+    late results of an abandoned run are recognised and dropped.
+    """
 
     def __init__(
         self,
         gateways: Sequence[Gateway],
         module: RemoteModule,
-        items: Iterable[Any],
         settings: RunOptions,
     ) -> None:
         self.module = module
         self.settings = settings
         self.inbox: queue.Queue = queue.Queue()
-        self.total = len(items) if isinstance(items, Sized) else None
-        self.items = iter(items)
-        self.exhausted = False
         self.next_seq = 0
-        self.next_index = 0
-        self.next_yield = 0
-        self.done: dict[int, Any] = {}
         self.started = time.monotonic()
+        self._reset(())
         size = settings.batch_size
         if not module.batched:
             size = 1
@@ -209,8 +208,24 @@ class _Run:
         self.gateways = gateways
         self.nodes: list[_Node] = []
 
+    def _reset(self, items: Iterable[Any]) -> None:
+        """Per-run state: the input, its position and the results awaiting delivery."""
+        self.total = len(items) if isinstance(items, Sized) else None
+        self.items = iter(items)
+        self.exhausted = False
+        self.next_index = 0
+        self.first_seq = self.next_seq
+        self.next_yield = self.next_seq
+        self.done: dict[int, Any] = {}
+
     def open(self) -> None:
-        """Start the worker loop (or the seed module) in a new channel per gateway."""
+        """Start the worker loop (or the seed module) in a new channel per gateway.
+
+        Raises :class:`GatewayLost` when a gateway cannot open a channel.
+        """
+        if self.nodes:
+            return
+        self.started = time.monotonic()
         source = RemoteModule.resolve(worker).source if self.module.batched else self.module.source
         for index, gw in enumerate(self.gateways):
             try:
@@ -222,7 +237,20 @@ class _Run:
 
     # -- the loop ---------------------------------------------------------------
 
-    def results(self) -> Iterator[Any]:
+    def run(self, items: Iterable[Any]) -> Iterator[Any]:
+        """Yield results for ``items`` in input order, a batch at a time.
+
+        Raises the errors listed in :func:`run`.
+        """
+        self.open()
+        self._reset(items)
+        try:
+            yield from self._results()
+        finally:
+            # Anything still running belongs to this run only: never re-dispatch it.
+            self.sched.forget_before(self.next_seq)
+
+    def _results(self) -> Iterator[Any]:
         next_check = time.monotonic() + TICK
         while True:
             self.fill()
@@ -260,7 +288,7 @@ class _Run:
                 f"seed-style module {self.module.name} sent {message!r:.80}; expected "
                 f"(i, result) for an (i, arg) it received",
             ) from None
-        if first is not None:
+        if first is not None and seq >= self.first_seq:
             self.done[seq] = result
 
     def deliverable(self) -> Iterator[Any]:
@@ -344,10 +372,16 @@ class _Run:
         self.nodes[node].ready = True
 
     def on_done(self, node: int, fields: dict) -> None:
-        if self.sched.complete(node, fields["seq"], fields["seconds"]) is not None:
+        first = self.sched.complete(node, fields["seq"], fields["seconds"])
+        if first is not None and fields["seq"] >= self.first_seq:
             self.done[fields["seq"]] = fields["data"]
 
     def on_failed(self, node: int, fields: dict) -> None:
+        seq = fields.get("seq")
+        if seq is not None:
+            self.sched.complete(node, seq, 0.0)
+            if seq < self.first_seq:
+                return  # a batch of an abandoned run
         raise RemoteTaskError(
             str(self.nodes[node].gateway),
             fields["index"],
@@ -385,6 +419,8 @@ class _Run:
         )
 
     def check_timeouts(self) -> None:
+        if all(node.closed for node in self.nodes):
+            raise GatewayLost(", ".join(str(n.gateway) for n in self.nodes), "no gateway left")
         now = time.monotonic()
         for index, node in enumerate(self.nodes):
             if not node.ready and now - self.started > self.settings.start_timeout:
@@ -434,15 +470,13 @@ def run(
     """Yield ``module``'s results for ``items`` in input order, a batch at a time.
 
     Each batch is a list of results, or with ``Emit.TEXT`` one string of lines.
-
     Raises :class:`RemoteTaskError` when the task fails on an item,
     :class:`GatewayLost` when a gateway dies, :class:`HandshakeError` for an
     incompatible worker, :class:`WorkerTimeout` when a batch exceeds
     ``settings.timeout`` and :class:`EncodeError` for an item that is not JSON data.
     """
-    runner = _Run(gateways, module, items, settings)
+    session = Session(gateways, module, settings)
     try:
-        runner.open()
-        yield from runner.results()
+        yield from session.run(items)
     finally:
-        runner.close()
+        session.close()

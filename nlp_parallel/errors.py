@@ -19,6 +19,19 @@ class SpecError(ConfigError):
     """A malformed gateway spec or count, detected before any gateway starts."""
 
 
+class ResourceMissing(NlpParallelError, LookupError):
+    """An NLTK resource is not installed where NLTK looks for it on the driver."""
+
+    def __init__(self, resource: str, package: str) -> None:
+        super().__init__(
+            f"NLTK resource {resource!r} is not installed; install it with "
+            f"`python -m nltk.downloader {package}` or point NLTK_DATA at a directory "
+            f"that has it"
+        )
+        self.resource = resource
+        self.package = package
+
+
 class EncodeError(NlpParallelError, TypeError):
     """An item that cannot be sent to a worker as JSON."""
 

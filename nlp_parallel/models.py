@@ -1,8 +1,8 @@
-"""Driver-side model loading: NLTK models as the plain data workers receive.
+"""Driver-side loading of NLTK resources as the plain data workers receive.
 
-Models travel as the JSON NLTK itself stores, never pickled.  NLTK's files are
-read through ``nltk.data`` (so its path sandbox applies) and passed on as
-:class:`~nlp_parallel.engine.RawJSON`: the driver never parses them.
+Models travel as the JSON or text NLTK itself stores, never pickled.  Files are read
+through ``nltk.data`` (so its path sandbox applies); JSON is passed on as
+:class:`~nlp_parallel.engine.RawJSON`, so the driver never parses it.
 """
 
 from __future__ import annotations
@@ -11,20 +11,21 @@ import nltk.data
 from nltk.tag.perceptron import PerceptronTagger
 
 from .engine import RawJSON
-from .errors import ConfigError, NlpParallelError
+from .errors import ConfigError, ResourceMissing
 
 
-class ResourceMissing(NlpParallelError, LookupError):
-    """An NLTK resource is not installed where NLTK looks for it."""
+def find(resource: str, package: str) -> nltk.data.PathPointer:
+    """Locate an NLTK resource; raises :class:`ResourceMissing` naming its package."""
+    try:
+        return nltk.data.find(resource)
+    except LookupError:
+        raise ResourceMissing(resource, package) from None
 
-    def __init__(self, resource: str, package: str) -> None:
-        super().__init__(
-            f"NLTK resource {resource!r} is not installed; install it with "
-            f"`python -m nltk.downloader {package}` or point NLTK_DATA at a directory "
-            f"that has it"
-        )
-        self.resource = resource
-        self.package = package
+
+def read_text(resource: str, package: str, encoding: str = "utf-8") -> str:
+    """The text of one NLTK data file, e.g. ``stemmers/rslp/step0.pt``."""
+    with find(resource, package).open(encoding=encoding) as f:
+        return f.read()
 
 
 def perceptron_params(lang: str = "eng") -> RawJSON:
@@ -38,10 +39,7 @@ def perceptron_params(lang: str = "eng") -> RawJSON:
         files = PerceptronTagger(load=False).param_files(lang)
     except ValueError as exc:
         raise ConfigError(f"invalid tagger language {lang!r}: {exc}") from None
-    try:
-        root = nltk.data.find(f"taggers/{package}/")
-    except LookupError:
-        raise ResourceMissing(f"taggers/{package}", package) from None
+    root = find(f"taggers/{package}/", package)
     parts = []
     for name in files:
         with nltk.data.open_datafile(root, name) as f:

@@ -173,6 +173,15 @@ class Scheduler(Generic[Node]):
                 return batch
         return None
 
+    def forget_before(self, seq: int) -> None:
+        """Stop tracking delivery of batches numbered below ``seq``.
+
+        Their nodes keep the window slots until the results arrive, but they are
+        never offered as stragglers again.
+        """
+        for old in [s for s in self._holders if s < seq]:
+            del self._holders[old]
+
     def holds(self, node: Node) -> list[Batch]:
         """The undelivered batches ``node`` holds, oldest first."""
         return [b for b in self._nodes[node].inflight.values() if b.seq in self._holders]

@@ -1,24 +1,83 @@
 """Part-of-speech tagging in a worker.
 
-Self-contained (standard library and NLTK only): the model arrives as the JSON
-params NLTK itself saves, so the worker needs no NLTK data.
-
-Options: ``model: perceptron`` with ``params: [weights, tagdict, classes]`` as
-returned by ``PerceptronTagger.encode_json_obj()``.
+Self-contained (standard library and NLTK only), needing no NLTK data: the model
+arrives as data.  Options: ``params`` (the perceptron's ``[weights, tagdict,
+classes]``) or ``chain`` (sequential taggers, first tried first, as built by the
+driver), and optionally ``mapping`` ``{table, default}`` to another tagset.
 Item: a list of tokens.  Result: the list of their tags.
 """
 
 import json
 
 from nltk.tag.perceptron import PerceptronTagger
+from nltk.tag.sequential import (
+    AffixTagger,
+    DefaultTagger,
+    NgramTagger,
+    RegexpTagger,
+    UnigramTagger,
+)
+
+
+def _ngram_table(rows):
+    return {(tuple(tags), word): tag for tags, word, tag in rows}
+
+
+#: Chain step kind -> how to rebuild it with its backoff.
+STEPS = {
+    "perceptron": lambda step, backoff: PerceptronTagger.decode_json_obj(step["perceptron"]),
+    "default": lambda step, backoff: DefaultTagger(step["default"]),
+    "regexp": lambda step, backoff: RegexpTagger(
+        [tuple(pair) for pair in step["regexp"]], backoff=backoff
+    ),
+    "unigram": lambda step, backoff: UnigramTagger(
+        model={word: tag for word, tag in step["table"]}, backoff=backoff
+    ),
+    "ngram": lambda step, backoff: NgramTagger(
+        step["ngram"], model=_ngram_table(step["table"]), backoff=backoff
+    ),
+    "affix": lambda step, backoff: AffixTagger(
+        model={affix: tag for affix, tag in step["table"]},
+        affix_length=step["affix"],
+        min_stem_length=step["min_stem_length"],
+        backoff=backoff,
+    ),
+}
+
+
+def build_chain(chain):
+    tagger = None
+    for step in reversed(chain):
+        kind = next(k for k in STEPS if k in step)
+        tagger = STEPS[kind](step, tagger)
+    return tagger
 
 
 class Tag:
     def __init__(self, options):
-        self.tagger = PerceptronTagger.decode_json_obj(options["params"])
+        if "params" in options:
+            self.tagger = PerceptronTagger.decode_json_obj(options["params"])
+        else:
+            self.tagger = build_chain(options["chain"])
+        mapping = options.get("mapping")
+        self.table = mapping and mapping["table"]
+        self.default = mapping and mapping["default"]
+        self.strip_suffix = options.get("strip_suffix", False)
 
     def __call__(self, tokens):
-        return [tag for _, tag in self.tagger.tag(tokens)]
+        tags = [tag for _, tag in self.tagger.tag(tokens)]
+        if self.table is None:
+            return tags
+        if self.strip_suffix:
+            tags = [tag.partition("=")[0] for tag in tags]
+        return [self.map(tag) for tag in tags]
+
+    def map(self, tag):
+        if tag in self.table:
+            return self.table[tag]
+        if self.default is None:
+            raise KeyError("tag %r has no mapping to the target tagset" % tag)
+        return self.default
 
     def format(self, index, tokens, tags):
         return json.dumps({"index": index, "tokens": tokens, "tags": tags}, ensure_ascii=False)

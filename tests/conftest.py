@@ -59,3 +59,13 @@ def pool2():
 
     with GatewayPool([("popen", 2)]) as pool:
         yield pool
+
+
+@pytest.fixture(scope="session")
+def dataless_pool(tmp_path_factory):
+    """Two popen workers whose NLTK finds no data at all (NLTK_DATA and HOME empty)."""
+    from nlp_parallel import GatewayPool
+
+    empty = tmp_path_factory.mktemp("no_nltk_data")
+    with GatewayPool([(f"popen//env:NLTK_DATA={empty}//env:HOME={empty}", 2)]) as pool:
+        yield pool

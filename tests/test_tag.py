@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from nltk.corpus import treebank
 from nltk.tag import PerceptronTagger
 
@@ -13,13 +12,11 @@ from remote_modules import find_resource
 MODEL = "taggers/averaged_perceptron_tagger_eng/"
 
 
-@pytest.fixture
-def dataless_pool(tmp_path):
-    """Two popen workers whose NLTK finds no data at all."""
-    spec = f"popen//env:NLTK_DATA={tmp_path}//env:HOME={tmp_path}"
-    with nlp_parallel.GatewayPool([(spec, 2)]) as pool:
-        assert nlp_parallel.map(find_resource, [MODEL], pool=pool) == [False]
-        yield pool
+def test_workers_have_no_nltk_data(dataless_pool):
+    assert nlp_parallel.map(find_resource, [MODEL, "corpora/treebank"], pool=dataless_pool) == [
+        False,
+        False,
+    ]
 
 
 def test_treebank_tags_equal_serial(dataless_pool):

@@ -1,0 +1,190 @@
+"""Drop-in parallel versions of NLTK's tagger, chunker and stemmer interfaces.
+
+Each wraps a built-in task (or a user's own NLTK tagger or chunker, shipped as data)
+and implements NLTK's interface, so it can replace the serial object in research code::
+
+    with ParallelTagger(specs=[("popen", 2)]) as tagger:
+        tagger.accuracy(treebank.tagged_sents())
+
+Gateways start on first use and the task is set up on them once; later calls reuse
+both.  ``close()`` (or leaving the ``with`` block) stops the gateways.  Calls on one
+object must not interleave (finish or close one iterator before the next call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from types import TracebackType
+from typing import Any
+
+from nltk.chunk.api import ChunkParserI
+from nltk.chunk.util import ChunkScore
+from nltk.stem.api import StemmerI
+from nltk.tag.api import TaggerI
+from nltk.tree import Tree
+
+from . import engine, tasks
+from .engine import BatchSize, Emit
+from .gateways import GatewayPool
+from .modules import RemoteModule
+from .specs import SpecsLike
+from .tasks.chunk import encode_chunker, tree_from_data
+from .tasks.tag import encode_tagger
+
+
+class _Parallel:
+    """A task set up once on a pool of gateways, run by each call."""
+
+    def __init__(
+        self,
+        task: tasks.Task,
+        specs: SpecsLike,
+        pool: GatewayPool | None,
+        batch_size: BatchSize,
+        timeout: float | None,
+    ) -> None:
+        if specs is not None and pool is not None:
+            raise TypeError("give either specs or pool, not both")
+        self._task = task
+        self._settings = engine.run_options(task.options, batch_size, Emit.RESULTS, timeout)
+        self._owns_pool = pool is None
+        self._pool = GatewayPool(specs) if pool is None else pool
+        self._session: engine.Session | None = None
+
+    def _batches(self, items: Iterable[Any]) -> Iterator[list[Any]]:
+        if self._session is None:
+            module = RemoteModule.resolve(self._task.module)
+            self._session = engine.Session(self._pool.gateways, module, self._settings)
+        return self._session.run(items)
+
+    def _map(self, items: Iterable[Any]) -> list[Any]:
+        results: list[Any] = []
+        for batch in self._batches(items):
+            results.extend(batch)
+        return results
+
+    def close(self) -> None:
+        """Stop the task's channels, and the gateways if this object started them."""
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+        if self._owns_pool:
+            self._pool.close()
+
+    def __enter__(self) -> _Parallel:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class ParallelTagger(_Parallel, TaggerI):
+    """``TaggerI`` over gateways: NLTK's perceptron by default.
+
+    ``options`` are the tag task's (``model``, ``lang``, ``tagset``, ``chain``...);
+    or pass ``tagger=``, an NLTK tagger that can be shipped as data (perceptron,
+    default, regexp, n-gram and affix taggers and backoff chains of them).
+    Raises :class:`~nlp_parallel.errors.ConfigError` for bad options.
+    """
+
+    def __init__(
+        self,
+        specs: SpecsLike = None,
+        *,
+        tagger: TaggerI | None = None,
+        pool: GatewayPool | None = None,
+        batch_size: BatchSize = "auto",
+        timeout: float | None = None,
+        **options: Any,
+    ) -> None:
+        if tagger is not None:
+            if options:
+                raise TypeError("give either tagger= or tag task options, not both")
+            task = tasks.Task("tag", "remote_tasks.tag", {"chain": encode_tagger(tagger)})
+        else:
+            task = tasks.prepare("tag", options)
+        super().__init__(task, specs, pool, batch_size, timeout)
+
+    def tag(self, tokens: list[str]) -> list[tuple[str, str]]:
+        return self.tag_sents([tokens])[0]
+
+    def tag_sents(self, sentences: Iterable[list[str]]) -> list[list[tuple[str, str]]]:
+        sentences = [list(s) for s in sentences]
+        return [list(zip(s, tags)) for s, tags in zip(sentences, self._map(sentences))]
+
+
+class ParallelChunker(_Parallel, ChunkParserI):
+    """``ChunkParserI`` over gateways.
+
+    ``options`` are the chunk task's (``grammar=...`` or ``model="bigram"``...); or
+    pass ``chunker=``, a ``RegexpParser`` or :class:`~nlp_parallel.TagChunker`.
+    """
+
+    def __init__(
+        self,
+        specs: SpecsLike = None,
+        *,
+        chunker: ChunkParserI | None = None,
+        pool: GatewayPool | None = None,
+        batch_size: BatchSize = "auto",
+        timeout: float | None = None,
+        **options: Any,
+    ) -> None:
+        if chunker is not None:
+            if options:
+                raise TypeError("give either chunker= or chunk task options, not both")
+            task = tasks.Task("chunk", "remote_tasks.chunk", encode_chunker(chunker))
+        else:
+            task = tasks.prepare("chunk", options)
+        super().__init__(task, specs, pool, batch_size, timeout)
+
+    def parse(self, tokens: list[tuple[str, str]]) -> Tree:
+        return self.parse_sents([tokens])[0]
+
+    def parse_sents(self, sents: Iterable[list[tuple[str, str]]]) -> list[Tree]:  # type: ignore[override]
+        """Chunk many tagged sentences in one parallel pass."""
+        items = ([list(pair) for pair in sent] for sent in sents)
+        return [tree_from_data(result["tree"]) for result in self._map(items)]
+
+    def accuracy(self, gold: Iterable[Tree]) -> ChunkScore:
+        """Like ``ChunkParserI.accuracy``, but chunks all sentences in one pass."""
+        gold = list(gold)
+        score = ChunkScore()
+        for correct, guessed in zip(gold, self.parse_sents(t.leaves() for t in gold)):
+            score.score(correct, guessed)
+        return score
+
+
+class ParallelStemmer(_Parallel, StemmerI):
+    """``StemmerI`` over gateways; ``options`` are the stem task's (``algorithm``...).
+
+    ``stem`` takes one word; ``stem_words`` stems many in one parallel pass.
+    """
+
+    def __init__(
+        self,
+        specs: SpecsLike = None,
+        *,
+        pool: GatewayPool | None = None,
+        batch_size: BatchSize = "auto",
+        timeout: float | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(tasks.prepare("stem", options), specs, pool, batch_size, timeout)
+
+    def stem(self, token: str) -> str:
+        return self.stem_words([token])[0]
+
+    def stem_words(self, tokens: Iterable[str]) -> list[str]:
+        return self._map(tokens)
+
+    def stem_sents(self, sentences: Iterable[list[str]]) -> list[list[str]]:
+        return self._map(list(s) for s in sentences)
+
+
+__all__ = ["ParallelChunker", "ParallelStemmer", "ParallelTagger"]

@@ -1,0 +1,52 @@
+"""The built-in tasks: tag, chunk, stem, tokenize, lemmatize and pipeline.
+
+Each family is a driver-side module here and a remote module in ``remote_tasks``.
+The driver side validates a task's options once and loads what its workers need
+(models, rules, stopword lists) as plain data; the remote side is a few dozen lines
+of NLTK whose ``setup(options)`` returns the function applied to each item.
+
+A family module defines ``NAME``, ``MODULE`` (the remote module), ``SUMMARY``,
+``OPTIONS`` (option name -> one-line description) and ``build(reader) -> dict``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any
+
+from ..errors import ConfigError
+from .base import OptionReader, Task, did_you_mean
+
+#: Task name -> the driver-side module of its family, imported when first used.
+FAMILIES: Mapping[str, str] = {
+    name: f"{__name__}.{name}"
+    for name in ("tag", "chunk", "stem", "tokenize", "lemmatize", "pipeline")
+}
+
+
+def family(name: str) -> ModuleType:
+    """The driver-side module of task ``name``; raises :class:`ConfigError` if unknown."""
+    if name not in FAMILIES:
+        raise ConfigError(
+            f"unknown task {name!r}{did_you_mean(str(name), FAMILIES)}; "
+            f"valid tasks: {', '.join(FAMILIES)}"
+        )
+    return importlib.import_module(FAMILIES[name])
+
+
+def prepare(name: str, options: Mapping[str, Any] | None = None, where: str = "options") -> Task:
+    """Validate ``options`` for task ``name`` and load what its workers need.
+
+    Raises :class:`ConfigError` for an unknown task or a bad option and
+    :class:`~nlp_parallel.errors.ResourceMissing` for NLTK data not installed.
+    """
+    module = family(name)
+    reader = OptionReader(name, options, where)
+    remote_options = module.build(reader)
+    reader.finish()
+    return Task(name, module.MODULE, remote_options)
+
+
+__all__ = ["FAMILIES", "OptionReader", "Task", "family", "prepare"]

@@ -1,0 +1,91 @@
+"""Chunking: a RegexpParser grammar, or a tag-based chunker trained on the driver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nltk.corpus
+from nltk.chunk import RegexpParser
+from nltk.tree import Tree
+
+from remote_tasks.chunk import TagChunker
+
+from ..errors import ConfigError
+from .base import OptionReader
+
+NAME = "chunk"
+MODULE = "remote_tasks.chunk"
+SUMMARY = "chunk tagged tokens: IOB tag per token and the chunk tree"
+OPTIONS = {
+    "grammar": "a RegexpParser grammar (one or more stages, e.g. 'NP: {<DT>?<JJ>*<NN>}')",
+    "loop": "with grammar: times to apply all stages (default 1)",
+    "root_label": "with grammar: label of the tree's root (default S)",
+    "model": "unigram or bigram: a tag-based chunker trained instead of a grammar",
+    "train": "with model: {corpus: conll2000, fileids: [train.txt], chunk_types: [NP]} "
+    "(the default)",
+}
+DEFAULT_TRAIN = {"corpus": "conll2000", "fileids": ["train.txt"], "chunk_types": ["NP"]}
+
+
+def build(options: OptionReader) -> dict[str, Any]:
+    if options.has("grammar") == options.has("model"):
+        raise options.fail("grammar", "give either grammar or model (unigram, bigram)")
+    if options.has("grammar"):
+        grammar = options.string("grammar")
+        loop = options.integer("loop", 1, minimum=1)
+        root = options.string("root_label", "S")
+        try:
+            RegexpParser(grammar, root_label=root, loop=loop)
+        except ValueError as exc:
+            raise options.fail("grammar", f"invalid grammar: {exc}") from None
+        return {"grammar": grammar, "loop": loop, "root_label": root}
+    n = {"unigram": 1, "bigram": 2}[options.choice("model", ("unigram", "bigram"), None)]
+    try:
+        train = chunked_sents(options.raw("train", DEFAULT_TRAIN))
+    except ConfigError as exc:
+        raise options.fail("train", str(exc)) from None
+    return {"chunker": {"n": n, "table": TagChunker(train, n=n).table()}}
+
+
+def chunked_sents(spec: Any) -> list[Tree]:
+    """Chunked training sentences named by ``{corpus, fileids, chunk_types, limit}``."""
+    if not isinstance(spec, dict) or "corpus" not in spec:
+        raise ConfigError("expected {corpus: NAME, ...} naming a chunked corpus")
+    unknown = set(spec) - {"corpus", "fileids", "chunk_types", "limit"}
+    if unknown:
+        raise ConfigError(f"unknown key {sorted(unknown)[0]!r}")
+    reader = getattr(nltk.corpus, str(spec["corpus"]), None)
+    if reader is None or not hasattr(reader, "chunked_sents"):
+        raise ConfigError(f"{spec['corpus']!r} is not a chunked NLTK corpus")
+    kwargs = {k: spec[k] for k in ("fileids", "chunk_types") if k in spec}
+    try:
+        sents = reader.chunked_sents(**kwargs)
+        return list(sents[: spec.get("limit")])
+    except LookupError as exc:
+        raise ConfigError(f"corpus {spec['corpus']!r} is not installed: "
+                          f"{str(exc).strip().splitlines()[0]}") from None
+
+
+def encode_chunker(chunker: Any) -> dict[str, Any]:
+    """A user's chunker as the options the remote chunk module rebuilds it from.
+
+    Raises :class:`ConfigError` for a chunker that cannot be expressed as data.
+    """
+    if isinstance(chunker, RegexpParser):
+        return {"grammar": chunker._grammar, "loop": chunker._loop,
+                "root_label": chunker._stages[0]._root_label if chunker._stages else "S"}
+    if isinstance(chunker, TagChunker):
+        return {"chunker": {"n": chunker.n, "table": chunker.table()}}
+    raise ConfigError(
+        f"{type(chunker).__name__} cannot be sent to workers as data; supported: "
+        "RegexpParser and nlp_parallel.TagChunker"
+    )
+
+
+def tree_from_data(data: list[Any]) -> Tree:
+    """Rebuild the chunk tree from its nested-list form (leaves are tuples)."""
+    label, *children = data
+    return Tree(label, [
+        tree_from_data(c) if len(c) != 2 or isinstance(c[1], list) else tuple(c)
+        for c in children
+    ])

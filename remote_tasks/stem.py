@@ -1,0 +1,96 @@
+"""Stemming in a worker with one of NLTK's stemmers.
+
+Self-contained (standard library and NLTK only).  The worker needs no NLTK data:
+the data a stemmer would load -- Snowball's stopword list, RSLP's rule files --
+arrives as the text NLTK stores, and the stemmer is rebuilt from it.
+
+Options: ``algorithm``, ``lowercase`` and the algorithm's own fields, as built by
+``nlp_parallel.tasks.stem``: porter ``mode``; lancaster ``rules`` (None for NLTK's)
+and ``strip_prefix``; snowball ``language`` and ``stopwords`` (the text of NLTK's
+stopword file, or None); regexp ``pattern`` and ``min``; cistem
+``case_insensitive``; rslp ``rules`` (the texts of ``step0.pt`` ... ``step6.pt``).
+Item: a word, or a list of tokens.  Result: its stem, or the list of their stems.
+"""
+
+from types import MappingProxyType
+
+from nltk.stem import (
+    ARLSTem,
+    ARLSTem2,
+    Cistem,
+    ISRIStemmer,
+    LancasterStemmer,
+    PorterStemmer,
+    RegexpStemmer,
+    RSLPStemmer,
+    SnowballStemmer,
+)
+from nltk.stem.api import StemmerI
+from nltk.tokenize.simple import line_tokenize
+
+
+def snowball(options):
+    stemmer = SnowballStemmer(options["language"])
+    if options["stopwords"] is not None:
+        # What ignore_stopwords=True reads (stopwords.words(language) is exactly
+        # line_tokenize of the file); stemmer.stopwords is the language stemmer's set.
+        stemmer.stopwords.update(line_tokenize(options["stopwords"]))
+    return stemmer
+
+
+def rslp(options):
+    # RSLPStemmer.__init__ loads its rule files from NLTK data; skip it and set
+    # the model it would build from the shipped texts.
+    stemmer = RSLPStemmer.__new__(RSLPStemmer)
+    stemmer._model = [rslp_rules(text) for text in options["rules"]]
+    return stemmer
+
+
+def rslp_rules(text):
+    """``RSLPStemmer.read_rule``'s parse of one rule file, given its text."""
+    lines = [line for line in text.split("\n") if line != "" and line[0] != "#"]
+    rules = []
+    for line in lines:
+        # NLTK's own hack for rule files that separate fields with double tabs.
+        tokens = line.replace("\t\t", "\t").split("\t")
+        exceptions = [token[1:-1] for token in tokens[3].split(",")]
+        rules.append([tokens[0][1:-1], int(tokens[1]), tokens[2][1:-1], exceptions])
+    return rules
+
+
+STEMMERS = MappingProxyType(
+    {
+        "porter": lambda o: PorterStemmer(o["mode"]),
+        # rules None: NLTK's default rules
+        "lancaster": lambda o: LancasterStemmer(o["rules"], o["strip_prefix"]),
+        "snowball": snowball,
+        "regexp": lambda o: RegexpStemmer(o["pattern"], o["min"]),
+        "isri": lambda o: ISRIStemmer(),
+        "rslp": rslp,
+        "cistem": lambda o: Cistem(o["case_insensitive"]),
+        "arlstem": lambda o: ARLSTem(),
+        "arlstem2": lambda o: ARLSTem2(),
+    }
+)
+
+
+class Stem(StemmerI):
+    """An NLTK stemmer, optionally lowercasing first, applied to words or token lists."""
+
+    def __init__(self, options):
+        self.stemmer = STEMMERS[options["algorithm"]](options)
+        self.lowercase = options["lowercase"]
+
+    def stem(self, token):
+        return self.stemmer.stem(token.lower() if self.lowercase else token)
+
+    def __call__(self, item):
+        if isinstance(item, str):
+            return self.stem(item)
+        if isinstance(item, list):
+            return [self.stem(token) for token in item]
+        raise TypeError(f"a stem item is a word or a list of tokens, not {type(item).__name__}")
+
+
+def setup(options):
+    return Stem(options)
