@@ -23,14 +23,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import nlp_parallel  # noqa: E402
 import seed_plists  # noqa: E402
+from common import best_of, report  # noqa: E402
 from nlp_parallel.models import perceptron_params  # noqa: E402
 from remote import batched_double, seed_double, seed_tag  # noqa: E402
 
@@ -39,25 +38,6 @@ _TAGGER = None  # the Pool baseline's model, inherited by forked workers
 
 def double(x: int) -> int:
     return x * 2
-
-
-def best_of(repeat: int, run: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
-def report(title: str, n: int, unit: str, times: dict[str, float], base: str) -> None:
-    print(f"\n{title}")
-    print(f"  {'method':<40}{'seconds':>9}{unit + '/s':>14}   vs {base}")
-    for name, seconds in times.items():
-        print(
-            f"  {name:<40}{seconds:>9.3f}{n / seconds:>14,.0f}"
-            f"{times[base] / seconds:>8.2f}x"
-        )
 
 
 def bench_trivial(n: int, workers: int, repeat: int) -> dict[str, float]:

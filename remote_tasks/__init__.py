@@ -11,7 +11,7 @@ Items and results (JSON data):
 module     item                                        result
 =========  ==========================================  ==================================
 tag        tokens                                      tags
-chunk      [[word, tag], ...]                          {"iob": [...], "tree": "(S ...)"}
+chunk      [[word, tag], ...]                          {"iob": [...], "tree": [label, ...]}
 stem       a word, or a list of tokens                 its stem, or the list of stems
 tokenize   a text                                      sentences, each a list of tokens
 lemmatize  tokens, or [[word, tag], ...]               lemmas

@@ -2,10 +2,11 @@
 
 Self-contained (standard library and NLTK only), needing no NLTK data.  Options:
 ``grammar`` (with ``loop`` and ``root_label``) or ``chunker``: ``{n, table}``, the
-IOB tagger of a :class:`TagChunker` as data.
+IOB tagger of a :class:`TagChunker` as data; ``tree``: whether to return the tree.
 Item: ``[[word, tag], ...]``.  Result: ``{"iob": [...], "tree": NESTED}`` where
 NESTED is the chunk tree as lists: a subtree is ``[label, child, ...]``, a leaf
-``[word, tag]``; ``iob`` is None for a tree too deep for IOB tags.
+``[word, tag]``; ``iob`` is None for a tree too deep for IOB tags.  Without
+``tree``, the result is ``{"iob": [...]}``.
 """
 
 from nltk.chunk import ChunkParserI, RegexpParser, conlltags2tree, tree2conlltags
@@ -63,6 +64,7 @@ class Chunk:
             )
         else:
             self.parser = TagChunker.from_table(options["chunker"]["n"], options["chunker"]["table"])
+        self.tree = options["tree"]
 
     def __call__(self, tagged):
         tree = self.parser.parse([tuple(pair) for pair in tagged])
@@ -70,7 +72,7 @@ class Chunk:
             iob = [chunk for _, _, chunk in tree2conlltags(tree)]
         except ValueError:  # nested chunks have no IOB encoding
             iob = None
-        return {"iob": iob, "tree": tree_data(tree)}
+        return {"iob": iob, "tree": tree_data(tree)} if self.tree else {"iob": iob}
 
 
 def setup(options):

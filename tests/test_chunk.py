@@ -79,3 +79,11 @@ def test_trained_chunker_score_equals_serial(dataless_pool, test_sents, model, n
 def test_bad_options_are_named(options, message):
     with pytest.raises(ConfigError, match=message):
         prepare("chunk", options)
+
+
+def test_iob_only_results_leave_out_the_tree(dataless_pool, test_sents):
+    parser = RegexpParser(GRAMMAR)
+    sample = test_sents[:200]
+    got = run({"grammar": GRAMMAR, "tree": False}, sample, dataless_pool)
+    assert got == [{"iob": [c for _, _, c in tree2conlltags(parser.parse(t.leaves()))]}
+                   for t in sample]

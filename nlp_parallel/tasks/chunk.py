@@ -23,11 +23,16 @@ OPTIONS = {
     "model": "unigram or bigram: a tag-based chunker trained instead of a grammar",
     "train": "with model: {corpus: conll2000, fileids: [train.txt], chunk_types: [NP]} "
     "(the default)",
+    "tree": "return the chunk tree too (default true); false returns IOB tags only",
 }
 DEFAULT_TRAIN = {"corpus": "conll2000", "fileids": ["train.txt"], "chunk_types": ["NP"]}
 
 
 def build(options: OptionReader) -> dict[str, Any]:
+    return {**_parser(options), "tree": options.boolean("tree", True)}
+
+
+def _parser(options: OptionReader) -> dict[str, Any]:
     if options.has("grammar") == options.has("model"):
         raise options.fail("grammar", "give either grammar or model (unigram, bigram)")
     if options.has("grammar"):
@@ -72,10 +77,10 @@ def encode_chunker(chunker: Any) -> dict[str, Any]:
     Raises :class:`ConfigError` for a chunker that cannot be expressed as data.
     """
     if isinstance(chunker, RegexpParser):
-        return {"grammar": chunker._grammar, "loop": chunker._loop,
+        return {"grammar": chunker._grammar, "loop": chunker._loop, "tree": True,
                 "root_label": chunker._stages[0]._root_label if chunker._stages else "S"}
     if isinstance(chunker, TagChunker):
-        return {"chunker": {"n": chunker.n, "table": chunker.table()}}
+        return {"chunker": {"n": chunker.n, "table": chunker.table()}, "tree": True}
     raise ConfigError(
         f"{type(chunker).__name__} cannot be sent to workers as data; supported: "
         "RegexpParser and nlp_parallel.TagChunker"

@@ -1,0 +1,27 @@
+"""Timing and reporting shared by the benchmark scripts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+
+def best_of(repeat: int, run: Callable[[], object]) -> float:
+    """The shortest wall time of ``repeat`` calls of ``run``."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def report(title: str, n: int, unit: str, times: dict[str, float], base: str) -> None:
+    """Print seconds, throughput and the ratio to ``base`` for every method."""
+    print(f"\n{title}")
+    print(f"  {'method':<40}{'seconds':>9}{unit + '/s':>14}   vs {base}")
+    for name, seconds in times.items():
+        print(
+            f"  {name:<40}{seconds:>9.3f}{n / seconds:>14,.0f}"
+            f"{times[base] / seconds:>8.2f}x"
+        )
