@@ -44,11 +44,18 @@ def wait_gone(pids: list[int], seconds: float) -> list[int]:
 
 @pytest.fixture(autouse=True)
 def no_orphans():
-    """Every test must leave no worker process behind."""
+    """Every test must leave no worker process behind.
+
+    Yields a function listing the pids of live processes the test itself started
+    (workers of session-wide pools are not counted).
+    """
     before = {p.pid for p in live_children()}
-    yield
-    new = [p.pid for p in live_children() if p.pid not in before]
-    left = wait_gone(new, 5.0)
+
+    def started() -> list[int]:
+        return [p.pid for p in live_children() if p.pid not in before]
+
+    yield started
+    left = wait_gone(started(), 5.0)
     assert not left, f"worker processes left running: {left}"
 
 

@@ -28,7 +28,7 @@ from remote_modules import (
     slow_on_env,
 )
 
-from conftest import live_children
+from conftest import wait_gone
 
 
 def test_seed_example_verbatim():
@@ -95,26 +95,17 @@ def test_imap_consumes_input_lazily(pool2):
     results.close()
 
 
-def test_unbounded_generator_and_break_stop_the_workers():
+def test_unbounded_generator_and_break_stop_the_workers(no_orphans):
     """Breaking out of imap over an endless input stops its gateways."""
     seen = []
     for result in nlp_parallel.imap(batched_double, itertools.count(), [("popen", 2)]):
+        if not seen:
+            assert len(no_orphans()) == 2
         seen.append(result)
         if len(seen) == 50_000:
             break
     assert seen == [2 * i for i in range(50_000)]
-    assert live_children() == [] or all(
-        p.status() == "zombie" for p in live_children()
-    ) or _eventually_no_children()
-
-
-def _eventually_no_children(seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while live_children():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+    assert wait_gone(no_orphans(), 5.0) == []
 
 
 def test_imap_text_uses_the_module_format(pool2):
@@ -190,7 +181,7 @@ def test_item_that_is_not_json_is_named(pool2):
         nlp_parallel.map(batched_double, [1, 2, 3, {4}], pool=pool2, batch_size=10)
 
 
-def test_bad_arguments_fail_before_anything_starts():
+def test_bad_arguments_fail_before_anything_starts(no_orphans):
     with pytest.raises(SpecError):
         nlp_parallel.map(batched_double, range(3), [("popen", 0)])
     with pytest.raises(nlp_parallel.ConfigError, match="batch_size"):
@@ -199,17 +190,18 @@ def test_bad_arguments_fail_before_anything_starts():
         nlp_parallel.imap("remote_modules.no_such_module", range(3))
     with pytest.raises(nlp_parallel.ConfigError, match="options must be JSON"):
         nlp_parallel.imap(batched_double, range(3), options={"x": object()})
-    assert live_children() == []
+    assert no_orphans() == []
 
 
-def test_pool_is_reused_and_closed():
+def test_pool_is_reused_and_closed(no_orphans):
     with GatewayPool([("popen", 2)]) as pool:
         first = [g.gateway for g in pool.gateways]
+        workers = no_orphans()
         nlp_parallel.map(batched_double, range(100), pool=pool)
         nlp_parallel.map(remote_double, range(100), pool=pool)
         assert [g.gateway for g in pool.gateways] == first
-        assert len(live_children()) >= 2
-    assert _eventually_no_children()
+        assert no_orphans() == workers and len(workers) == 2
+    assert wait_gone(workers, 5.0) == []
 
 
 def test_seed_module_with_a_wrong_reply_fails_instead_of_hanging(pool2):

@@ -18,25 +18,22 @@ from nlp_parallel import (
     TagChunker,
 )
 
-from conftest import live_children
+from conftest import wait_gone
 
 
-def worker_pids() -> set[int]:
-    return {p.pid for p in live_children()}
-
-
-def test_parallel_tagger_accuracy_equals_serial():
+def test_parallel_tagger_accuracy_equals_serial(no_orphans):
     gold = treebank.tagged_sents()
     with ParallelTagger(specs=[("popen", 2)]) as tagger:
         assert isinstance(tagger, TaggerI)
         assert tagger.accuracy(gold) == PerceptronTagger().accuracy(gold)
-        pids = worker_pids()
+        pids = no_orphans()
+        assert len(pids) == 2
         assert tagger.tag(["The", "dog", "barks", "."]) == PerceptronTagger().tag(
             ["The", "dog", "barks", "."]
         )
         assert tagger.tag_sents([["A", "cat"], []]) == [[("A", "DT"), ("cat", "NN")], []]
-        assert worker_pids() == pids, "later calls reuse the same workers"
-    assert live_children() == [] or all(p.status() == "zombie" for p in live_children())
+        assert no_orphans() == pids, "later calls reuse the same workers"
+    assert wait_gone(pids, 5.0) == []
 
 
 def test_users_own_tagger_chain_runs_in_parallel():
@@ -106,7 +103,7 @@ def test_parallel_stemmer_and_a_shared_pool():
         tagger.close()
 
 
-def test_bad_task_options_fail_before_gateways_start():
+def test_bad_task_options_fail_before_gateways_start(no_orphans):
     with pytest.raises(ConfigError, match=r"options\.algorithm: 'porterr' is not one of"):
         ParallelStemmer(specs=[("popen", 2)], algorithm="porterr")
-    assert live_children() == []
+    assert no_orphans() == []

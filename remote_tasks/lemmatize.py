@@ -1,0 +1,92 @@
+"""WordNet lemmatizing in a worker: NLTK's ``WordNetLemmatizer`` without WordNet files.
+
+Self-contained (standard library and NLTK only).  ``lemmatize(word, pos)`` asks
+WordNet only through morphy, which reads two tables: the lemma names of each part
+of speech and the exception lists.  The driver ships those; here NLTK's own
+``WordNetCorpusReader._morphy`` (with its suffix rules) runs over them, and NLTK's
+own ``WordNetLemmatizer.lemmatize`` picks the shortest lemma.
+
+Options, as built by ``nlp_parallel.tasks.lemmatize``: ``lemmas`` ({pos: [name,
+...]}), ``exceptions`` ({pos: {form: [lemma, ...]}}), ``pos_from_tags`` and
+``default_pos``.  Item: tokens, or ``[[word, tag], ...]``.  Result: their lemmas.
+"""
+
+import json
+from types import MappingProxyType
+
+from nltk.corpus.reader.wordnet import UNIVERSAL_TAG_TO_WN_POS, WordNetCorpusReader
+from nltk.stem import WordNetLemmatizer
+
+#: The universal tagset; those of its tags without a WordNet POS (NUM, DET, ...)
+#: get the default rather than a Penn reading of their first letter.
+UNIVERSAL_TAGS = frozenset(
+    ("ADJ", "ADP", "ADV", "CONJ", "DET", "NOUN", "NUM", "PRON", "PRT", "VERB", "X", ".")
+)
+#: Penn Treebank tag -> WordNet POS by first letter: JJ*, VB*, NN*, RB* and RP.
+PENN_TO_WN_POS = MappingProxyType({"J": "a", "V": "v", "N": "n", "R": "r"})
+
+
+class ShippedWordNet:
+    """The part of NLTK's WordNet reader that morphy uses, over the shipped tables.
+
+    ``_morphy`` and its rules are NLTK's own; they read ``_exception_map`` and
+    test ``form in _lemma_pos_offset_map`` and ``pos in _lemma_pos_offset_map[form]``,
+    for which a set of parts of speech does what NLTK's pos -> offsets dict does.
+    """
+
+    MORPHOLOGICAL_SUBSTITUTIONS = WordNetCorpusReader.MORPHOLOGICAL_SUBSTITUTIONS
+    _morphy = WordNetCorpusReader._morphy
+
+    def __init__(self, lemmas, exceptions):
+        index = {}
+        for pos, names in lemmas.items():
+            for name in names:
+                index.setdefault(name, set()).add(pos)
+        self._lemma_pos_offset_map = index
+        self._exception_map = exceptions
+
+
+class ShippedLemmatizer(WordNetLemmatizer):
+    """NLTK's lemmatizer with morphy reading the shipped tables, not nltk.corpus.wordnet."""
+
+    def __init__(self, wordnet):
+        self.wordnet = wordnet
+
+    def _morphy(self, form, pos, check_exceptions=True):
+        return self.wordnet._morphy(form, pos, check_exceptions)
+
+
+class Lemmatize:
+    def __init__(self, options):
+        self.lemmatizer = ShippedLemmatizer(
+            ShippedWordNet(options["lemmas"], options["exceptions"])
+        )
+        self.pos_from_tags = options["pos_from_tags"]
+        self.default_pos = options["default_pos"]
+
+    def pos(self, tag):
+        """The WordNet POS of a Penn Treebank or universal tag; the default if none."""
+        if tag in UNIVERSAL_TAGS:
+            return UNIVERSAL_TAG_TO_WN_POS.get(tag, self.default_pos)
+        return PENN_TO_WN_POS.get(tag[:1], self.default_pos)
+
+    def lemma(self, token):
+        if isinstance(token, str):
+            return self.lemmatizer.lemmatize(token, self.default_pos)
+        word, tag = token
+        pos = self.pos(tag) if self.pos_from_tags else self.default_pos
+        return self.lemmatizer.lemmatize(word, pos)
+
+    def __call__(self, item):
+        if not isinstance(item, list):
+            raise TypeError(
+                f"a lemmatize item is tokens or [[word, tag], ...], not {type(item).__name__}"
+            )
+        return [self.lemma(token) for token in item]
+
+    def format(self, index, item, lemmas):
+        return json.dumps({"index": index, "lemmas": lemmas}, ensure_ascii=False)
+
+
+def setup(options):
+    return Lemmatize(options)
