@@ -26,7 +26,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    text = (HERE / "sample.txt").read_text(encoding="utf-8")
+    text = (HERE.parent / "corpora_configs" / "sample" / "corpora.txt").read_text(encoding="utf-8")
     words = re.findall(r"[A-Za-z]+", text) * 50
 
     started = time.perf_counter()

@@ -188,6 +188,8 @@ class Session:
         self.inbox: queue.Queue = queue.Queue()
         self.next_seq = 0
         self.started = time.monotonic()
+        #: Items each gateway delivered first, over all runs, by gateway id.
+        self.counts: dict[str, int] = {str(g.spec.id): 0 for g in gateways}
         self._reset(())
         size = settings.batch_size
         if not module.batched:
@@ -217,6 +219,8 @@ class Session:
         self.first_seq = self.next_seq
         self.next_yield = self.next_seq
         self.done: dict[int, Any] = {}
+        #: Items of this run yielded so far.
+        self.delivered = 0
 
     def open(self) -> None:
         """Start the worker loop (or the seed module) in a new channel per gateway.
@@ -289,13 +293,15 @@ class Session:
                 f"(i, result) for an (i, arg) it received",
             ) from None
         if first is not None and seq >= self.first_seq:
-            self.done[seq] = result
+            self.done[seq] = (1, result)
+            self.counts[self.nodes[node].gateway.spec.id] += 1
 
     def deliverable(self) -> Iterator[Any]:
         """Completed batches that are next in input order, as lists or text."""
         while self.next_yield in self.done:
-            data = self.done.pop(self.next_yield)
+            count, data = self.done.pop(self.next_yield)
             self.next_yield += 1
+            self.delivered += count
             if not self.module.batched:
                 yield [data]
             elif self.settings.emit is Emit.TEXT:
@@ -374,7 +380,8 @@ class Session:
     def on_done(self, node: int, fields: dict) -> None:
         first = self.sched.complete(node, fields["seq"], fields["seconds"])
         if first is not None and fields["seq"] >= self.first_seq:
-            self.done[fields["seq"]] = fields["data"]
+            self.done[fields["seq"]] = (first.count, fields["data"])
+            self.counts[self.nodes[node].gateway.spec.id] += first.count
 
     def on_failed(self, node: int, fields: dict) -> None:
         seq = fields.get("seq")

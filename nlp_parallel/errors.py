@@ -25,8 +25,8 @@ class ResourceMissing(NlpParallelError, LookupError):
     def __init__(self, resource: str, package: str) -> None:
         super().__init__(
             f"NLTK resource {resource!r} is not installed; install it with "
-            f"`python -m nltk.downloader {package}` or point NLTK_DATA at a directory "
-            f"that has it"
+            f"`nlp-parallel data install {package}` (or `--from DIR` from a local mirror), "
+            f"or point NLTK_DATA at a directory that has it"
         )
         self.resource = resource
         self.package = package

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
@@ -86,6 +87,35 @@ class GatewayPool:
             self.close()
             raise
         self._gateways = tuple(Gateway(s, started[s.id]) for s in self.specs)
+
+    def describe(self, pings: int = 5, timeout: float = 30.0) -> list[dict]:
+        """What each gateway runs: its worker's handshake plus ``rtt_ms``, the median
+        round trip of ``pings`` messages.
+
+        Raises :class:`GatewayStartError` when a worker does not answer in time.
+        """
+        from . import worker  # the worker module is shipped as source
+        from .modules import RemoteModule
+
+        source = RemoteModule.resolve(worker).source
+        described = []
+        for gw in self.gateways:
+            channel = gw.gateway.remote_exec(source)
+            try:
+                _, info = channel.receive(timeout)
+                trips = []
+                for _ in range(pings):
+                    started = time.perf_counter()
+                    channel.send(("ping", {}))
+                    channel.receive(timeout)
+                    trips.append(time.perf_counter() - started)
+            except (execnet.TimeoutError, EOFError, OSError) as exc:
+                raise GatewayStartError(str(gw), f"worker did not answer: {exc}") from None
+            finally:
+                channel.close()
+            described.append({"gateway": str(gw), **info,
+                              "rtt_ms": 1000 * sorted(trips)[len(trips) // 2]})
+        return described
 
     def close(self) -> None:
         """Stop every gateway, killing those that do not exit in time."""

@@ -39,7 +39,7 @@ TRANSPORTS = ("popen", "ssh", "socket", "vagrant_ssh")
 EXECMODELS = ("thread", "main_thread_only", "eventlet", "gevent")
 
 SpecItem = str | tuple[str, int] | Sequence[object]
-SpecsLike = str | Iterable[SpecItem] | None
+SpecsLike = str | Iterable[SpecItem] | Iterable["GatewaySpec"] | None
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,10 @@ def parse_specs(specs: SpecsLike = None) -> tuple[GatewaySpec, ...]:
         specs = default_specs()
     if isinstance(specs, str):
         specs = [specs]
-    pairs = [_split_item(item) for item in _as_list(specs)]
+    specs = _as_list(specs)
+    if specs and all(isinstance(s, GatewaySpec) for s in specs):
+        return tuple(specs)  # already validated
+    pairs = [_split_item(item) for item in specs]
     if not pairs:
         raise SpecError("no gateway specs given; e.g. [('popen', 2)]")
     result: list[GatewaySpec] = []

@@ -13,6 +13,7 @@ driver -> worker                      worker -> driver
                                       hello   {protocol, python, nltk, cpus, host, pid}
 setup   {name, source, options, emit} ready   {}  | failed {index: None, ...}
 batch   {seq, start, items}           done    {seq, data, seconds} | failed {seq, index, ...}
+ping    {}                            pong    {}
 stop    {}
 """
 
@@ -83,7 +84,10 @@ class Worker:
     def __init__(self) -> None:
         self.process = None
         self.format = None
-        self.handlers = {"setup": self.setup, "batch": self.batch}
+        self.handlers = {"setup": self.setup, "batch": self.batch, "ping": self.ping}
+
+    def ping(self):
+        return ("pong", {})
 
     def setup(self, name, source, filename, options, emit):
         """Load the task; ``setup(options)`` may return the per-item function.

@@ -1,13 +1,24 @@
-"""Several tasks in one worker pass: each step's module source arrives in options.
+"""Several tasks in one worker pass, and the lines a job writes.
 
 Self-contained (standard library only here; the steps import NLTK).  Options:
-``steps``: ``[{name, source, filename, options}, ...]``.
-Item: a text (when the first step is tokenize), tokens, or ``[[word, tag], ...]``.
+``steps``: ``[{name, source, filename, options}, ...]``, each step's module source;
+optionally ``output``: ``{format, index_base}`` for jobs that write files.
+Item: a text (when the first step is tokenize), tokens, ``[[word, tag], ...]``, or a
+corpus record ``{"fileid", "tokens", "tags"}`` / ``{"fileid", "text"}``.
 Result: a record ``{"tokens", "tags", "iob", "tree", "stems", "lemmas"}`` with the
 fields the steps add -- or, after tokenize, the list of one record per sentence.
 """
 
+import json
 import linecache
+
+#: The order of a JSONL record's fields.
+FIELDS = ("tokens", "tags", "iob", "tree", "stems", "lemmas")
+#: Step name -> the field it adds, which the text format writes.
+PRODUCES = {"tokenize": "tokens", "tag": "tags", "chunk": "iob", "stem": "stems",
+            "lemmatize": "lemmas"}
+#: Characters a bracketed tree cannot carry, as the Penn Treebank writes them.
+BRACKETS = {"(": "-LRB-", ")": "-RRB-"}
 
 
 def load_step(step):
@@ -40,9 +51,58 @@ APPLY = {
 
 
 def record_of(item):
+    if isinstance(item, dict):
+        record = {"tokens": list(item["tokens"])}
+        if "tags" in item:
+            record["tags"] = list(item["tags"])
+        return record
     if item and not isinstance(item[0], str):
         return {"tokens": [word for word, _ in item], "tags": [tag for _, tag in item]}
     return {"tokens": list(item)}
+
+
+def bracketed(tree):
+    """A chunk tree (nested lists) as one Penn Treebank-style line: (S (NP (DT a) ...))."""
+    label, children = tree[0], tree[1:]
+    parts = []
+    for child in children:
+        if len(child) == 2 and not isinstance(child[1], list):
+            word, tag = (BRACKETS.get(child[0], child[0]), BRACKETS.get(child[1], child[1]))
+            parts.append("(%s %s)" % (tag, word))
+        else:
+            parts.append(bracketed(child))
+    return "(%s %s)" % (label, " ".join(parts))
+
+
+def jsonl_fields(record):
+    fields = {}
+    for name in FIELDS:
+        if name in record:
+            value = record[name]
+            fields[name] = bracketed(value) if name == "tree" else value
+    return fields
+
+
+class Lines:
+    """A sentence record as the lines of each output format."""
+
+    def __init__(self, main_field):
+        self.main = main_field
+        self.formats = {"conll": self.conll, "tagged": self.tagged, "tree": self.tree,
+                        "text": self.text}
+
+    def conll(self, record):
+        rows = zip(record["tokens"], record["tags"], record["iob"])
+        return "".join("%s %s %s\n" % row for row in rows)  # blank line follows
+
+    def tagged(self, record):
+        return " ".join("%s/%s" % pair for pair in zip(record["tokens"], record["tags"]))
+
+    def tree(self, record):
+        return bracketed(record["tree"])
+
+    def text(self, record):
+        return " ".join(record[self.main])
 
 
 class Pipeline:
@@ -51,6 +111,10 @@ class Pipeline:
         self.tokenize = load_step(steps[0]) if steps[0]["name"] == "tokenize" else None
         rest = steps[1:] if self.tokenize is not None else steps
         self.steps = [(APPLY[step["name"]], load_step(step)) for step in rest]
+        output = options.get("output") or {"format": "jsonl", "index_base": 0}
+        self.output_format = output["format"]
+        self.index_base = output["index_base"]
+        self.lines = Lines(PRODUCES[steps[-1]["name"]])
 
     def run(self, record):
         for apply, fn in self.steps:
@@ -60,7 +124,24 @@ class Pipeline:
     def __call__(self, item):
         if self.tokenize is None:
             return self.run(record_of(item))
-        return [self.run({"tokens": tokens}) for tokens in self.tokenize(item)]
+        text = item["text"] if isinstance(item, dict) else item
+        return [self.run({"tokens": tokens}) for tokens in self.tokenize(text)]
+
+    def format(self, index, item, result):
+        records = result if self.tokenize is not None else [result]
+        if self.output_format == "jsonl":
+            line = {"index": self.index_base + index}
+            if isinstance(item, dict) and item.get("fileid") is not None:
+                line["fileid"] = item["fileid"]
+            if self.tokenize is None:
+                line.update(jsonl_fields(result))
+            elif self.steps:
+                line["sentences"] = [jsonl_fields(r) for r in records]
+            else:
+                line["sentences"] = [r["tokens"] for r in records]
+            return json.dumps(line, ensure_ascii=False)
+        write = self.lines.formats[self.output_format]
+        return "\n".join(write(record) for record in records)
 
 
 def setup(options):

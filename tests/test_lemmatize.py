@@ -103,7 +103,7 @@ def test_missing_wordnet_names_the_wordnet_package(monkeypatch, tmp_path):
     with pytest.raises(ResourceMissing) as info:
         prepare("lemmatize", {"default_pos": "v"})
     assert info.value.package == "wordnet"
-    assert "nltk.downloader wordnet" in str(info.value)
+    assert "nlp-parallel data install wordnet" in str(info.value)
     assert "omw" not in str(info.value)
 
 
@@ -150,7 +150,7 @@ def test_mini_wordnet_lemmas_are_morphys(dataless_pool, mini_wordnet):
 
 @pytest.mark.skipif(
     not wordnet_installed(),
-    reason="WordNet is not installed (python -m nltk.downloader wordnet); equality with "
+    reason="WordNet is not installed (nlp-parallel data install wordnet); equality with "
     "serial NLTK on the real WordNet is tested only where it is",
 )
 def test_equals_serial_wordnet_lemmatizer(dataless_pool):

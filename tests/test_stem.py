@@ -225,4 +225,4 @@ def test_missing_nltk_data_names_the_package(monkeypatch, tmp_path, options, pac
     with pytest.raises(ResourceMissing) as info:
         prepare("stem", options)
     assert info.value.package == package
-    assert f"nltk.downloader {package}" in str(info.value)
+    assert f"nlp-parallel data install {package}" in str(info.value)

@@ -116,7 +116,7 @@ def test_uninstalled_punkt_language_names_punkt_tab():
         prepare("tokenize", {"language": "german"})
     assert info.value.package == "punkt_tab"
     assert info.value.resource == "tokenizers/punkt_tab/german/"
-    assert "nltk.downloader punkt_tab" in str(info.value)
+    assert "nlp-parallel data install punkt_tab" in str(info.value)
 
 
 def test_word_tokenize_needs_punkt_even_without_sentence_splitting():

@@ -1,0 +1,222 @@
+"""Job files: YAML validated once, at the edge, into frozen dataclasses.
+
+Every problem is a :class:`JobError` whose message names the job file and the key,
+e.g. ``jobs/tb.yaml: task.options.tagset: 'univeral' is not one of ...``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import yaml
+
+from .corpus import CorpusSpec, parse_corpus
+from .errors import ConfigError, ResourceMissing
+from .specs import GatewaySpec, parse_specs
+from .tasks import FAMILIES, Task, prepare
+from .tasks.base import did_you_mean
+
+TOP_KEYS = ("corpus", "task", "specs", "batch_size", "timeout", "output")
+TASK_KEYS = ("name", "options", "steps", "module")
+OUTPUT_KEYS = ("path", "format", "overwrite")
+FORMATS = ("jsonl", "conll", "tagged", "tree", "text")
+TASK_NAMES = (*FAMILIES, "module")
+
+#: Output format -> the record field it needs, and which tasks produce it.
+NEEDS = {"conll": ("iob", "chunk"), "tagged": ("tags", "tag"), "tree": ("tree", "chunk")}
+
+
+class JobError(ConfigError):
+    """A bad job file; the message starts with the file's path and the key."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    steps: tuple[Mapping[str, Any], ...] = ()
+    module: str | None = None
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        if self.name == "pipeline":
+            return tuple(str(s.get("name")) for s in self.steps)
+        return (self.name,)
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    path: str
+    format: str = "jsonl"
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    """A validated job: what to read, what to run, where, and where to write."""
+
+    file: str
+    corpus: CorpusSpec
+    task: TaskSpec
+    specs: tuple[GatewaySpec, ...]
+    batch_size: int | str
+    timeout: float | None
+    output: OutputSpec
+
+    def with_overrides(self, **changes: Any) -> Job:
+        return replace(self, **changes)
+
+
+def load_job(path: str) -> Job:
+    """Read and validate a job file.
+
+    Raises :class:`JobError` for anything wrong with it, including a missing file.
+    """
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise JobError(f"{path}: no such job file") from None
+    except OSError as exc:
+        raise JobError(f"{path}: cannot read the job file ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise JobError(f"{path}: not valid UTF-8 (byte {raw[exc.start]:#x} at offset "
+                       f"{exc.start})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise JobError(f"{path}: not valid YAML{where}: {problem}") from None
+    try:
+        return parse_job(data, path)
+    except JobError:
+        raise
+    except ConfigError as exc:
+        raise JobError(f"{path}: {exc}") from None
+
+
+def parse_job(data: Any, path: str) -> Job:
+    """Validate parsed YAML; raises :class:`ConfigError` naming the key."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"expected a mapping of {', '.join(TOP_KEYS)}, "
+                          f"not {_kind(data)}")
+    _known_keys(data, TOP_KEYS, "")
+    for key in ("corpus", "task", "output"):
+        if key not in data:
+            raise ConfigError(f"{key}: missing; a job needs corpus, task and output")
+    base_dir = os.path.dirname(os.path.abspath(path))
+    corpus = parse_corpus(data["corpus"], "corpus", base_dir)
+    task = parse_task(data["task"])
+    try:
+        specs = parse_specs(_spec_list(data.get("specs")))
+    except ConfigError as exc:
+        raise ConfigError(f"specs: {exc}") from None
+    return Job(
+        file=path,
+        corpus=corpus,
+        task=task,
+        specs=specs,
+        batch_size=_batch_size(data.get("batch_size", "auto")),
+        timeout=_timeout(data.get("timeout")),
+        output=parse_output(data["output"], task),
+    )
+
+
+def parse_task(value: Any) -> TaskSpec:
+    if not isinstance(value, dict):
+        raise ConfigError(f"task: expected a mapping with name and options, not {_kind(value)}")
+    _known_keys(value, TASK_KEYS, "task.")
+    name = value.get("name")
+    if name not in TASK_NAMES:
+        raise ConfigError(f"task.name: {name!r} is not one of {', '.join(TASK_NAMES)}"
+                          + (did_you_mean(name, TASK_NAMES) if isinstance(name, str) else ""))
+    options = value.get("options") or {}
+    if not isinstance(options, dict):
+        raise ConfigError(f"task.options: expected a mapping, not {_kind(options)}")
+    steps = value.get("steps")
+    if (name == "pipeline") != (steps is not None):
+        raise ConfigError("task.steps: give steps for a pipeline, and only for a pipeline")
+    module = value.get("module")
+    if (name == "module") != (module is not None):
+        raise ConfigError("task.module: give module for task module, and only for it")
+    if module is not None and not isinstance(module, str):
+        raise ConfigError(f"task.module: expected a dotted module name, not {_kind(module)}")
+    if steps is not None and not isinstance(steps, list):
+        raise ConfigError(f"task.steps: expected a list of steps, not {_kind(steps)}")
+    return TaskSpec(name, options, tuple(steps or ()), module)
+
+
+def prepare_task(spec: TaskSpec) -> Task:
+    """Load what the task's workers need; raises ConfigError / ResourceMissing."""
+    if spec.name == "module":
+        return Task("module", spec.module or "", dict(spec.options))
+    if spec.name == "pipeline":
+        return prepare("pipeline", {"steps": list(spec.steps)}, where="task")
+    return prepare(spec.name, spec.options, where="task.options")
+
+
+def parse_output(value: Any, task: TaskSpec) -> OutputSpec:
+    if not isinstance(value, dict):
+        raise ConfigError(f"output: expected a mapping with path and format, not {_kind(value)}")
+    _known_keys(value, OUTPUT_KEYS, "output.")
+    path = value.get("path")
+    if not isinstance(path, str) or not path:
+        raise ConfigError("output.path: give the file to write, e.g. out/result.jsonl")
+    fmt = value.get("format", "jsonl")
+    if fmt not in FORMATS:
+        raise ConfigError(f"output.format: {fmt!r} is not one of {', '.join(FORMATS)}"
+                          + (did_you_mean(fmt, FORMATS) if isinstance(fmt, str) else ""))
+    overwrite = value.get("overwrite", False)
+    if not isinstance(overwrite, bool):
+        raise ConfigError(f"output.overwrite: expected true or false, not {overwrite!r}")
+    if fmt in NEEDS and task.name != "module":
+        needed, producer = NEEDS[fmt]
+        if producer not in task.step_names and not (fmt == "tagged" and "chunk" in task.step_names):
+            raise ConfigError(f"output.format: {fmt} needs {needed}, which task "
+                              f"{task.name} does not produce; use jsonl or text")
+    if task.name == "module" and fmt not in ("jsonl", "text"):
+        raise ConfigError(f"output.format: a module task writes jsonl or text, not {fmt}")
+    return OutputSpec(path, fmt, overwrite)
+
+
+def _known_keys(mapping: dict, keys: tuple[str, ...], prefix: str) -> None:
+    for key in mapping:
+        if key not in keys:
+            raise ConfigError(f"{prefix}{key}: unknown key{did_you_mean(str(key), keys)}; "
+                              f"valid keys: {', '.join(keys)}")
+
+
+def _spec_list(value: Any) -> Any:
+    if value is None or isinstance(value, (list, str)):
+        return value
+    raise ConfigError(f"expected a list such as [[popen, 2]], not {_kind(value)}")
+
+
+def _batch_size(value: Any) -> int | str:
+    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        return value
+    raise ConfigError(f"batch_size: expected auto or a positive integer, not {value!r}")
+
+
+def _timeout(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    raise ConfigError(f"timeout: expected a positive number of seconds, not {value!r}")
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", type(None): "nothing"}.get(
+        type(value), type(value).__name__)
+
+
+__all__ = ["Job", "JobError", "OutputSpec", "ResourceMissing", "TaskSpec", "load_job",
+           "parse_job", "prepare_task"]
