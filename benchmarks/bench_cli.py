@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from common import report  # noqa: E402
+from common import best_chunksize, report  # noqa: E402
 
 
 def timed(command, repeat):
@@ -45,14 +45,14 @@ def main():
     with tempfile.TemporaryDirectory() as out:
         paths = {name: os.path.join(out, f"{name}.jsonl") for name in ("serial", "pool", "ours")}
         baseline = os.path.join(HERE, "baseline_tag.py")
-        for chunksize in (25, 100, 400):
-            seconds = timed([py, baseline, paths["pool"], "--pool", "2",
-                             "--chunksize", str(chunksize)], 1)
-            print(f"  Pool chunksize {chunksize}: {seconds:.2f} s")
+        def pool(chunksize):
+            return [py, baseline, paths["pool"], "--pool", "2", "--chunksize", str(chunksize)]
+
+        chunksize = best_chunksize("", lambda c: timed(pool(c), 1), (25, 100, 400))
+        pool_name = f"Pool(2).imap, chunksize {chunksize} (script)"
         times = {
             "serial loop (script)": timed([py, baseline, paths["serial"]], args.repeat),
-            "Pool(2).imap, chunksize 100 (script)": timed(
-                [py, baseline, paths["pool"], "--pool", "2"], args.repeat),
+            pool_name: timed(pool(chunksize), args.repeat),
             "python -m nlp_parallel run": timed(
                 [py, "-m", "nlp_parallel", "run", "corpora_configs/brown_tag.yaml", "--quiet",
                  "--overwrite", "--output", paths["ours"]], args.repeat),
@@ -63,7 +63,7 @@ def main():
     report("brown tagging job, 20,000 sentences, 2 workers (outputs identical)", 20_000,
            "sents", times, "serial loop (script)")
     ours = times["python -m nlp_parallel run"]
-    print(f"  nlp_parallel vs Pool: {times['Pool(2).imap, chunksize 100 (script)'] / ours:.2f}x")
+    print(f"  nlp_parallel vs Pool: {times[pool_name] / ours:.2f}x")
 
 
 if __name__ == "__main__":

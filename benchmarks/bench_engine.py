@@ -29,7 +29,7 @@ sys.path.insert(0, HERE)
 
 import nlp_parallel  # noqa: E402
 import seed_plists  # noqa: E402
-from common import best_of, report  # noqa: E402
+from common import best_chunksize, best_of, report  # noqa: E402
 from nlp_parallel.models import perceptron_params  # noqa: E402
 from remote import batched_double, seed_double, seed_tag  # noqa: E402
 
@@ -150,10 +150,7 @@ def bench_tagging(n: int, workers: int, repeat: int, outdir: str) -> dict[str, f
             for chunk in nlp_parallel.imap_text("remote_tasks.tag", sents, specs, options=options):
                 f.write(chunk)
 
-    sweep = {c: best_of(1, lambda c=c: pool_tags_run(c)) for c in (25, 100, 400)}
-    chunksize = min(sweep, key=sweep.get)
-    print(f"  Pool chunksize sweep (1 run each): "
-          + ", ".join(f"{c}: {t:.2f} s" for c, t in sweep.items()) + f" -> {chunksize}")
+    chunksize = best_chunksize("", pool_tags_run, (25, 100, 400))
     times = {
         "serial loop": best_of(repeat, serial),
         "seed pattern (1 item/message)": best_of(repeat, seed),

@@ -29,7 +29,7 @@ sys.path.insert(0, HERE)
 
 import nlp_parallel  # noqa: E402
 import seed_plists  # noqa: E402
-from common import best_of, report  # noqa: E402
+from common import best_chunksize, best_of, report  # noqa: E402
 from nlp_parallel.tasks import prepare  # noqa: E402
 from remote import seed_chunk, seed_stem  # noqa: E402
 
@@ -104,10 +104,7 @@ def compare(work: Workload, workers: int, repeat: int, outdir: str) -> dict[str,
             for i, result in enumerate(results):
                 f.write(line(i, work.result(result)))
 
-    sweep = {c: best_of(1, lambda c=c: pool(c)) for c in (50, 200, 800)}
-    chunksize = min(sweep, key=sweep.get)
-    print(f"\n  {work.task}: Pool chunksize sweep (1 run each): "
-          + ", ".join(f"{c}: {t:.2f} s" for c, t in sweep.items()) + f" -> {chunksize}")
+    chunksize = best_chunksize(f"{work.task}: ", pool, (50, 200, 800))
     times = {
         "serial loop": best_of(repeat, serial),
         "seed pattern (1 item/message)": best_of(repeat, seed),

@@ -25,3 +25,12 @@ def report(title: str, n: int, unit: str, times: dict[str, float], base: str) ->
             f"  {name:<40}{seconds:>9.3f}{n / seconds:>14,.0f}"
             f"{times[base] / seconds:>8.2f}x"
         )
+
+
+def best_chunksize(label: str, run: Callable[[int], object], sizes: tuple[int, ...]) -> int:
+    """Time ``run(chunksize)`` once per size, print the sweep, return the fastest size."""
+    sweep = {size: best_of(1, lambda size=size: run(size)) for size in sizes}
+    best = min(sweep, key=sweep.__getitem__)
+    print(f"  {label}Pool chunksize sweep (1 run each): "
+          + ", ".join(f"{c}: {t:.2f} s" for c, t in sweep.items()) + f" -> {best}")
+    return best
