@@ -29,7 +29,7 @@ from nltk.tag.sequential import (
 from ..engine import RawJSON
 from ..errors import ConfigError
 from ..models import find, perceptron_params
-from .base import OptionReader
+from .base import OptionReader, did_you_mean
 
 NAME = "tag"
 MODULE = "remote_tasks.tag"
@@ -98,12 +98,14 @@ def _tagset_mapping(options: OptionReader, source: str, target: str) -> dict[str
     if target == "universal":
         find("taggers/universal_tagset/", "universal_tagset")
         source = {"wsj": "en-ptb", "brown": "en-brown"}.get(source, source)
+    missing = options.fail("tagset", f"NLTK has no mapping from {source} to {target}"
+                                     f"{did_you_mean(target, ('universal',))}")
     try:
         table = mapping.tagset_mapping(source, target)
     except (LookupError, OSError):
-        raise options.fail("tagset", f"NLTK has no mapping from {source} to {target}") from None
+        raise missing from None
     if not table:
-        raise options.fail("tagset", f"NLTK has no mapping from {source} to {target}")
+        raise missing
     default = table.default_factory() if getattr(table, "default_factory", None) else None
     return {"table": dict(table), "default": default}
 
