@@ -15,6 +15,7 @@ import difflib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import execnet
 
@@ -98,7 +99,7 @@ def parse_specs(specs: SpecsLike = None) -> tuple[GatewaySpec, ...]:
     return _assign_ids(result)
 
 
-def _as_list(specs: Iterable[SpecItem]) -> list[SpecItem]:
+def _as_list(specs: Iterable[Any]) -> list[Any]:
     try:
         return list(specs)
     except TypeError:

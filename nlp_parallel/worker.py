@@ -84,7 +84,7 @@ class Worker:
     def __init__(self) -> None:
         self.process = None
         self.format = None
-        self.handlers = {"setup": self.setup, "batch": self.batch, "ping": self.ping}
+        self.handlers: dict = {"setup": self.setup, "batch": self.batch, "ping": self.ping}
 
     def ping(self):
         return ("pong", {})

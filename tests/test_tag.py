@@ -129,3 +129,10 @@ def test_missing_model_names_its_package():
 def test_unknown_task_suggests_a_name():
     with pytest.raises(ConfigError, match=r"unknown task 'tagg' \(did you mean 'tag'\?\)"):
         prepare("tagg", {})
+
+
+def test_explicit_null_options_mean_the_defaults():
+    """YAML `model:` with no value is null; it must mean the default, not crash."""
+    assert prepare("tag", {"model": None, "lang": None}).options["params"].text == (
+        prepare("tag", {}).options["params"].text
+    )

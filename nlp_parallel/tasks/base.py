@@ -68,12 +68,19 @@ class OptionReader:
         return value
 
     def string(self, key: str, default: str | None = None, required: bool = False) -> str | None:
-        value = self.raw(key, default)
+        value = self.raw(key)
+        if value is None:  # absent, or an explicit null: the default
+            value = default
         if value is None and required:
             raise self.fail(key, f"task {self.task} needs this option")
         if value is not None and not isinstance(value, str):
             raise self.fail(key, f"expected a string, not {type(value).__name__}")
         return value
+
+    def text(self, key: str, default: str) -> str:
+        """A string option that always has a value."""
+        value = self.string(key, default)
+        return default if value is None else value
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self.raw(key, default)

@@ -52,12 +52,12 @@ SEQUENTIAL = ("regexp", "default", "unigram", "bigram", "trigram", "ngram", "aff
 
 
 def build(options: OptionReader) -> dict[str, Any]:
-    model = options.string("model", "perceptron")
+    model = options.text("model", "perceptron")
     if model == "chain":
         result: dict[str, Any] = {"chain": encode_tagger(_chain(options))}
         default_source = None
     elif model == "perceptron":
-        lang = options.string("lang", "eng")
+        lang = options.text("lang", "eng")
         result = {"params": perceptron_params(lang)}
         default_source = {"eng": "en-ptb", "rus": "ru-rnc-new"}.get(lang)
     elif os.path.isdir(model):
