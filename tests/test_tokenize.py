@@ -134,7 +134,6 @@ def test_word_tokenize_needs_punkt_even_without_sentence_splitting():
         ({"words": "treebnak"}, "words", "did you mean 'treebank'"),
         ({"language": "english/../german"}, "language", "not a punkt_tab model name"),
         ({"language": 3}, "language", "expected a string"),
-        ({"language": None}, "language", "None is not a punkt_tab model name"),
         ({"preserve_line": "no"}, "preserve_line", "expected true or false"),
         ({"words": "regexp"}, "pattern", "needs this option"),
         ({"words": "regexp", "pattern": "(ab"}, "pattern", "not a valid regular expression"),
@@ -157,3 +156,8 @@ def test_bad_options_name_their_key(options, key, detail):
     message = str(info.value)
     assert message.startswith(f"options.{key}: "), message
     assert detail in message
+
+
+def test_null_language_means_english():
+    """A YAML `language:` with no value is null, which means the default."""
+    assert prepare("tokenize", {"language": None}).options == prepare("tokenize", {}).options
