@@ -160,7 +160,8 @@ class _Plan:
             options = _pipeline_options(task, job)
         emit = Emit.TEXT if self.module.batched else Emit.RESULTS
         self.settings = run_options(options, job.batch_size, emit, job.timeout)
-        self.total = self.corpus.total()
+        # A limit bounds the count from above: enough for an ETA.
+        self.total = self.corpus.total() or job.corpus.limit
 
     @staticmethod
     def lines(results: list[Any]) -> str:
@@ -205,9 +206,15 @@ class _Counter:
 
 @contextlib.contextmanager
 def _progress(quiet: bool, total: int | None) -> Iterator[Any]:
+    """tqdm on stderr, only on a terminal: in a log it is noise around the summary.
+
+    With ``total`` (known without a scan: a limit, one item per file) it shows an
+    ETA; otherwise the count and rate.  Counting a streamed corpus first would read
+    it twice, and a second reader in a thread is unsafe: NLTK's zip pointers share
+    one open zip file.
+    """
     from tqdm import tqdm
 
-    # Only on a terminal: in a log, a progress bar is noise around the summary.
     bar = tqdm(total=total, unit=" sent", file=sys.stderr, mininterval=0.5,
                disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True)
     try:

@@ -266,3 +266,34 @@ def test_data_install_from_a_local_mirror(tmp_path, capsys):
     assert (target / "corpora" / "tiny.zip").is_file()
     assert main(["data", "install", "nope", "--from", str(mirror), "--dir", str(target)]) == 2
     assert "'nope' is not a package" in capsys.readouterr().err
+
+
+def test_progress_bar_on_a_terminal_has_a_total(tmp_path):
+    """On a terminal, run shows tqdm's bar, with a total (so an ETA) under a limit."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.run(
+        [sys.executable, "-m", "nlp_parallel", "run", str(CONFIGS / "treebank_tag.yaml"),
+         "--output", str(tmp_path / "tb.jsonl"), "--specs", "2*popen", "--limit", "3000"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=secondary, timeout=120,
+    )
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    text = shown.decode("utf-8", "replace")
+    assert proc.returncode == 0, text
+    assert "3000/3000" in text and "sent/s" in text
+    assert "3,000 items" in text
