@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import os
 import sys
-import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 from . import __version__
-from .engine import Emit, Session, run_options
+from .corpus import open_corpus
 from .errors import ConfigError, NlpParallelError, RemoteTaskError, ResourceMissing
 from .gateways import GatewayPool
-from .jobs import Job, JobError, load_job, prepare_task
-from .modules import RemoteModule
+from .jobs import Job, JobError, load_job
 from .outputs import OutputFile
+from .runner import RunSummary, plan_job, run_job
 from .specs import parse_specs
 
 PROG = "nlp-parallel"
@@ -88,35 +85,22 @@ def _debug_trace(debug: bool) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     job = _load(args)
-    plan = _plan(job)
-    try:
-        return _run(args, job, plan)
-    except ConfigError as exc:  # bad input found while reading the corpus
-        raise JobError(f"{job.file}: {exc}") from None
-
-
-def _run(args: argparse.Namespace, job: Job, plan: _Plan) -> int:
-    started = time.perf_counter()
-    with GatewayPool(job.specs) as pool:
-        session = Session(pool.gateways, plan.module, plan.settings)
-        out = OutputFile(job.output.path, job.output.overwrite)
-        tokens = _Counter()
-        with out as f, _progress(args.quiet, plan.total) as bar:
-            for chunk in session.run(tokens.count(plan.corpus.items())):
-                f.write(chunk if isinstance(chunk, str) else plan.lines(chunk))
-                bar.update(session.delivered - bar.n)
-            out.commit()
-        session.close()
-    plan.corpus.close()
+    with _progress(args.quiet, _total(job)) as bar:
+        summary = run_job(job, progress=bar.update)
     if not args.quiet:
-        _summary(job, session, tokens, time.perf_counter() - started)
+        _summary(summary)
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     job = _load(args)
-    plan = _plan(job)
-    plan.corpus.close()
+    try:
+        with open_corpus(job.corpus) as corpus:
+            corpus.check()
+        OutputFile(job.output.path, job.output.overwrite).check()
+        plan_job(job)
+    except ConfigError as exc:
+        raise JobError(f"{job.file}: {exc}") from None
     print(f"{job.file}: ok: {job.task.name} over "
           f"{job.corpus.name or job.corpus.path} ({job.corpus.view}) on "
           f"{len(job.specs)} gateway(s), writing {job.output.format} to {job.output.path}")
@@ -141,67 +125,14 @@ def _load(args: argparse.Namespace) -> Job:
     return job
 
 
-class _Plan:
-    """Everything a run needs, checked before any gateway starts."""
-
-    def __init__(self, job: Job) -> None:
-        from .corpus import open_corpus
-
-        self.corpus = open_corpus(job.corpus)
-        self.corpus.check()
-        OutputFile(job.output.path, job.output.overwrite).check()
-        task = prepare_task(job.task)
-        if job.task.name == "module":
-            sys.path.insert(0, os.path.dirname(os.path.abspath(job.file)))
-            self.module = RemoteModule.resolve(task.module)
-            options: Any = task.options
-        else:
-            self.module = RemoteModule.resolve("remote_tasks.pipeline")
-            options = _pipeline_options(task, job)
-        emit = Emit.TEXT if self.module.batched else Emit.RESULTS
-        self.settings = run_options(options, job.batch_size, emit, job.timeout)
-        # A limit bounds the count from above: enough for an ETA.
-        self.total = self.corpus.total() or job.corpus.limit
-
-    @staticmethod
-    def lines(results: list[Any]) -> str:
-        """Seed-style modules return results: one JSON line each."""
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
-
-
-def _plan(job: Job) -> _Plan:
+def _total(job: Job) -> int | None:
+    """The item count when known without reading the corpus; a limit bounds it."""
     try:
-        return _Plan(job)
+        with open_corpus(job.corpus) as corpus:
+            corpus.check()
+            return corpus.total() or job.corpus.limit
     except ConfigError as exc:
         raise JobError(f"{job.file}: {exc}") from None
-
-
-def _pipeline_options(task: Any, job: Job) -> dict[str, Any]:
-    options = dict(task.options)
-    if task.name != "pipeline":  # one task: a one-step pipeline, for records and formats
-        source = RemoteModule.resolve(task.module)
-        options = {"steps": [{"name": task.name, "source": source.source,
-                              "filename": source.filename, "options": dict(task.options)}]}
-    options["output"] = {"format": job.output.format, "index_base": job.corpus.start}
-    return options
-
-
-class _Counter:
-    """Counts the items and tokens read, as they stream past."""
-
-    def __init__(self) -> None:
-        self.items = 0
-        self.tokens: int | None = 0
-
-    def count(self, items: Iterator[dict]) -> Iterator[dict]:
-        for item in items:
-            self.items += 1
-            if self.tokens is not None:
-                if "tokens" in item:
-                    self.tokens += len(item["tokens"])
-                else:
-                    self.tokens = None  # texts are tokenized remotely
-            yield item
 
 
 @contextlib.contextmanager
@@ -223,12 +154,11 @@ def _progress(quiet: bool, total: int | None) -> Iterator[Any]:
         bar.close()
 
 
-def _summary(job: Job, session: Session, tokens: _Counter, seconds: float) -> None:
-    count = session.delivered
-    words = f", {tokens.tokens:,} tokens" if tokens.tokens is not None else ""
-    _say(f"{count:,} items{words} in {seconds:.2f} s ({count / max(seconds, 1e-9):,.0f} "
-         f"items/s) -> {job.output.path}")
-    per = "  ".join(f"{g}: {n:,}" for g, n in session.counts.items())
+def _summary(summary: RunSummary) -> None:
+    words = f", {summary.tokens:,} tokens" if summary.tokens is not None else ""
+    _say(f"{summary.items:,} items{words} in {summary.seconds:.2f} s "
+         f"({summary.items_per_second:,.0f} items/s) -> {summary.output}")
+    per = "  ".join(f"{g}: {n:,}" for g, n in summary.per_gateway.items())
     print(f"  per gateway: {per}", file=sys.stderr)
 
 
