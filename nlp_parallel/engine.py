@@ -161,7 +161,6 @@ class _Node:
     channel: execnet.Channel
     ready: bool = False
     closed: bool = False
-    info: dict | None = None
     broken_since: float | None = None  # a send failed; its endmarker is on the way
 
     @property
@@ -364,7 +363,6 @@ class Session:
     def on_hello(self, node: int, fields: dict) -> None:
         spec = str(self.nodes[node].gateway)
         check_hello(spec, fields, self.module)
-        self.nodes[node].info = fields
         setup = {
             "name": self.module.name,
             "source": self.module.source,

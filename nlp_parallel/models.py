@@ -7,6 +7,10 @@ through ``nltk.data`` (so its path sandbox applies); JSON is passed on as
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+import nltk.corpus
 import nltk.data
 from nltk.tag.perceptron import PerceptronTagger
 
@@ -45,3 +49,29 @@ def perceptron_params(lang: str = "eng") -> RawJSON:
         with nltk.data.open_datafile(root, name) as f:
             parts.append(f.read())
     return RawJSON("[" + ",".join(parts) + "]")
+
+
+def training_sents(spec: Any, view: str, keys: Iterable[str]) -> list[Any]:
+    """Training sentences: ``view`` of an installed NLTK corpus named by
+    ``{corpus, start, limit}`` plus the reader arguments in ``keys``.
+
+    Raises :class:`ConfigError` for a malformed spec, a corpus without that view,
+    or one that is not installed.
+    """
+    kind = view.partition("_")[0]  # tagged, chunked
+    if not isinstance(spec, dict) or "corpus" not in spec:
+        raise ConfigError(f"expected {{corpus: NAME, ...}} naming a {kind} corpus")
+    unknown = set(spec) - {"corpus", "start", "limit", *keys}
+    if unknown:
+        raise ConfigError(f"unknown key {sorted(unknown)[0]!r}")
+    name = spec["corpus"]
+    reader = getattr(nltk.corpus, str(name), None)
+    if reader is None or not hasattr(reader, view):
+        raise ConfigError(f"{name!r} is not a {kind} NLTK corpus")
+    start, limit = spec.get("start", 0), spec.get("limit")
+    try:
+        sents = getattr(reader, view)(**{k: spec[k] for k in keys if k in spec})
+        return list(sents[start: None if limit is None else start + limit])
+    except LookupError as exc:
+        raise ConfigError(f"corpus {name!r} is not installed: "
+                          f"{str(exc).strip().splitlines()[0]}") from None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import nltk.corpus
 from nltk.chunk import RegexpParser
 from nltk.tree import Tree
 
 from remote_tasks.chunk import TagChunker
 
 from ..errors import ConfigError
+from ..models import training_sents
 from .base import OptionReader
 
 NAME = "chunk"
@@ -22,7 +22,7 @@ OPTIONS = {
     "root_label": "with grammar: label of the tree's root (default S)",
     "model": "unigram or bigram: a tag-based chunker trained instead of a grammar",
     "train": "with model: {corpus: conll2000, fileids: [train.txt], chunk_types: [NP]} "
-    "(the default)",
+    "(the default; start and limit too)",
     "tree": "return the chunk tree too (default true); false returns IOB tags only",
 }
 DEFAULT_TRAIN = {"corpus": "conll2000", "fileids": ["train.txt"], "chunk_types": ["NP"]}
@@ -46,29 +46,11 @@ def _parser(options: OptionReader) -> dict[str, Any]:
         return {"grammar": grammar, "loop": loop, "root_label": root}
     n = {"unigram": 1, "bigram": 2}[options.choice("model", ("unigram", "bigram"), None)]
     try:
-        train = chunked_sents(options.raw("train", DEFAULT_TRAIN))
+        train = training_sents(options.raw("train", DEFAULT_TRAIN), "chunked_sents",
+                               ("fileids", "chunk_types"))
     except ConfigError as exc:
         raise options.fail("train", str(exc)) from None
     return {"chunker": {"n": n, "table": TagChunker(train, n=n).table()}}
-
-
-def chunked_sents(spec: Any) -> list[Tree]:
-    """Chunked training sentences named by ``{corpus, fileids, chunk_types, limit}``."""
-    if not isinstance(spec, dict) or "corpus" not in spec:
-        raise ConfigError("expected {corpus: NAME, ...} naming a chunked corpus")
-    unknown = set(spec) - {"corpus", "fileids", "chunk_types", "limit"}
-    if unknown:
-        raise ConfigError(f"unknown key {sorted(unknown)[0]!r}")
-    reader = getattr(nltk.corpus, str(spec["corpus"]), None)
-    if reader is None or not hasattr(reader, "chunked_sents"):
-        raise ConfigError(f"{spec['corpus']!r} is not a chunked NLTK corpus")
-    kwargs = {k: spec[k] for k in ("fileids", "chunk_types") if k in spec}
-    try:
-        sents = reader.chunked_sents(**kwargs)
-        return list(sents[: spec.get("limit")])
-    except LookupError as exc:
-        raise ConfigError(f"corpus {spec['corpus']!r} is not installed: "
-                          f"{str(exc).strip().splitlines()[0]}") from None
 
 
 def encode_chunker(chunker: Any) -> dict[str, Any]:

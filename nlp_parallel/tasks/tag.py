@@ -12,7 +12,6 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-import nltk.corpus
 from nltk.tag import mapping
 from nltk.tag.perceptron import PerceptronTagger
 from nltk.tag.sequential import (
@@ -28,7 +27,7 @@ from nltk.tag.sequential import (
 
 from ..engine import RawJSON
 from ..errors import ConfigError
-from ..models import find, perceptron_params
+from ..models import find, perceptron_params, training_sents
 from .base import OptionReader, did_you_mean
 
 NAME = "tag"
@@ -158,7 +157,11 @@ def _train(kind: str, step: dict[str, Any], backoff: Any) -> SequentialBackoffTa
     cutoff = step.get("cutoff", 0)
     if isinstance(cutoff, bool) or not isinstance(cutoff, int) or cutoff < 0:
         raise ConfigError("cutoff: expected a non-negative integer")
-    train = training_sents(step["train"] if kind in ("ngram", "affix") else value)
+    try:
+        train = training_sents(step["train"] if kind in ("ngram", "affix") else value,
+                               "tagged_sents", ("fileids", "categories"))
+    except ConfigError as exc:
+        raise ConfigError(f"train: {exc}") from None
     if kind == "affix":
         return AffixTagger(train, affix_length=_int(value, "affix"), cutoff=cutoff,
                            min_stem_length=_int(step.get("min_stem_length", 2), "min_stem_length"),
@@ -173,27 +176,6 @@ def _int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{name}: expected an integer, not {value!r}")
     return value
-
-
-def training_sents(spec: Any) -> list[list[tuple[str, str]]]:
-    """Tagged sentences named by ``{corpus, fileids, categories, start, limit}``."""
-    if not isinstance(spec, dict) or "corpus" not in spec:
-        raise ConfigError("train: expected {corpus: NAME, ...} naming a tagged corpus")
-    unknown = set(spec) - {"corpus", "fileids", "categories", "start", "limit"}
-    if unknown:
-        raise ConfigError(f"train: unknown key {sorted(unknown)[0]!r}")
-    name = spec["corpus"]
-    reader = getattr(nltk.corpus, str(name), None)
-    if reader is None or not hasattr(reader, "tagged_sents"):
-        raise ConfigError(f"train: {name!r} is not a tagged NLTK corpus")
-    kwargs = {k: spec[k] for k in ("fileids", "categories") if k in spec}
-    try:
-        sents = reader.tagged_sents(**kwargs)
-        start = spec.get("start", 0)
-        limit = spec.get("limit")
-        return list(sents[start: None if limit is None else start + limit])
-    except LookupError as exc:
-        raise ConfigError(f"train: corpus {name!r} is not installed ({str(exc).strip().splitlines()[0]})") from None
 
 
 def encode_tagger(tagger: Any) -> list[dict[str, Any]]:
