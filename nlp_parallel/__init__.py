@@ -15,9 +15,10 @@ from .errors import (
     NlpParallelError,
     RemoteTaskError,
     ResourceMissing,
+    PoisonItem,
     SpecError,
-    WorkerTimeout,
 )
+from .engine import ItemFailure, OnError
 from .gateways import GatewayPool
 from .modules import RemoteModule
 from .research import ParallelChunker, ParallelStemmer, ParallelTagger
@@ -36,16 +37,18 @@ __all__ = [
     "GatewaySpec",
     "GatewayStartError",
     "HandshakeError",
+    "ItemFailure",
     "NlpParallelError",
+    "OnError",
     "ParallelChunker",
     "ParallelStemmer",
     "ParallelTagger",
+    "PoisonItem",
     "RemoteModule",
     "RemoteTaskError",
     "ResourceMissing",
     "SpecError",
     "TagChunker",
-    "WorkerTimeout",
     "imap",
     "imap_text",
     "map",

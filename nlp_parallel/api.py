@@ -10,9 +10,16 @@ gateways across calls.  Keyword options:
     ``"auto"`` (default: about 0.2 s of work per batch, measured per gateway) or a
     fixed number of items per batch.
 ``timeout``
-    seconds a batch may run before :class:`~nlp_parallel.errors.WorkerTimeout`.
+    seconds a batch may run before its worker is taken for hung, killed and
+    replaced (default: no limit).
 ``start_timeout``
     seconds a worker may take to start and set up its task (default 60).
+``on_error``
+    ``"fail"`` (default) raises for an item the task raises on or that kills
+    every worker given it; ``"record"`` puts an :class:`~nlp_parallel.ItemFailure`
+    (in text mode, a JSON error line) in its place; ``"skip"`` leaves it out.
+``max_restarts``
+    times each gateway may be restarted after its worker dies or hangs (default 10).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from types import ModuleType
 from typing import Any
 
 from . import engine
-from .engine import BatchSize, Emit
+from .engine import BatchSize, Emit, OnError
 from .gateways import GatewayPool
 from .modules import RemoteModule
 from .specs import SpecsLike
@@ -40,6 +47,8 @@ def imap(
     batch_size: BatchSize = "auto",
     timeout: float | None = None,
     start_timeout: float = 60.0,
+    on_error: OnError | str = OnError.FAIL,
+    max_restarts: int = engine.MAX_RESTARTS,
 ) -> Iterator[Any]:
     """Apply a remote module to ``args``; yield results in input order.
 
@@ -54,7 +63,8 @@ def imap(
     once for bad arguments; while iterating, the errors listed in
     :func:`nlp_parallel.engine.run`.
     """
-    settings = engine.run_options(options, batch_size, Emit.RESULTS, timeout, start_timeout)
+    settings = engine.run_options(options, batch_size, Emit.RESULTS, timeout, start_timeout,
+                                   on_error, max_restarts)
     return _flatten(_start(module, args, specs, pool, settings))
 
 
@@ -68,6 +78,8 @@ def imap_text(
     batch_size: BatchSize = "auto",
     timeout: float | None = None,
     start_timeout: float = 60.0,
+    on_error: OnError | str = OnError.FAIL,
+    max_restarts: int = engine.MAX_RESTARTS,
 ) -> Iterator[str]:
     """Like :func:`imap`, but workers format results as text lines.
 
@@ -77,7 +89,8 @@ def imap_text(
     The driver never decodes them, so writing the chunks to a file costs almost
     nothing.
     """
-    settings = engine.run_options(options, batch_size, Emit.TEXT, timeout, start_timeout)
+    settings = engine.run_options(options, batch_size, Emit.TEXT, timeout, start_timeout,
+                                   on_error, max_restarts)
     return _start(module, args, specs, pool, settings)
 
 
@@ -91,9 +104,12 @@ def map(
     batch_size: BatchSize = "auto",
     timeout: float | None = None,
     start_timeout: float = 60.0,
+    on_error: OnError | str = OnError.FAIL,
+    max_restarts: int = engine.MAX_RESTARTS,
 ) -> list[Any]:
     """Seed-compatible: the results of :func:`imap` as a list."""
-    settings = engine.run_options(options, batch_size, Emit.RESULTS, timeout, start_timeout)
+    settings = engine.run_options(options, batch_size, Emit.RESULTS, timeout, start_timeout,
+                                   on_error, max_restarts)
     results: list[Any] = []
     for batch in _start(module, args, specs, pool, settings):
         results.extend(batch)
@@ -116,7 +132,7 @@ def _start(
     if pool is not None:
         if specs is not None:
             raise TypeError("give either specs or pool, not both")
-        return engine.run(pool.gateways, remote, args, settings)
+        return engine.run(pool.gateways, remote, args, settings, pool.restart)
     return _owned(GatewayPool(specs), remote, args, settings)
 
 
@@ -124,7 +140,7 @@ def _owned(
     pool: GatewayPool, module: RemoteModule, args: Iterable[Any], settings: engine.RunOptions
 ) -> Iterator[Any]:
     with pool:
-        yield from engine.run(pool.gateways, module, args, settings)
+        yield from engine.run(pool.gateways, module, args, settings, pool.restart)
 
 
 __all__ = ["imap", "imap_text", "map"]

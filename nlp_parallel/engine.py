@@ -3,15 +3,23 @@
 execnet callbacks only enqueue ``(node, message)``; one loop drains that queue,
 dispatches each message through a table, keeps every node's window full and
 yields results as soon as they are next in input order.  Every wait has a timeout.
+
+Failures are recovered, not just reported.  A worker that dies or hangs has its
+batches sent elsewhere and its gateway restarted (up to ``max_restarts``); a batch
+on which two workers died is split until the one item that kills workers is
+isolated; an item the task raises on, or that kills workers, is handled by the
+``on_error`` policy: stop, record an error in its place, or skip it.
 """
 
 from __future__ import annotations
 
 import enum
 import functools
+import heapq
 import itertools
 import json
 import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
@@ -28,9 +36,10 @@ from .errors import (
     GatewayLost,
     GatewayStartError,
     HandshakeError,
+    PoisonItem,
     RemoteTaskError,
-    WorkerTimeout,
 )
+from .gateways import kill
 from .modules import RemoteModule
 from .scheduler import AutoSizer, Batch, FixedSizer, Scheduler, Sizer
 
@@ -43,6 +52,13 @@ TICK = 0.25
 BATCH_WINDOW = 2
 #: Items in flight per node for seed-style modules (one item per message).
 SEED_WINDOW = 16
+#: Restarts allowed per gateway, not counting deaths on an item already known to
+#: kill workers (isolating such an item costs a few restarts by design).
+MAX_RESTARTS = 10
+#: Pieces a batch known to hold a worker-killing item is split into, each round.
+SPLIT_WAYS = 8
+#: Longest item text quoted in an error message or record.
+ITEM_TEXT = 200
 
 
 class Emit(enum.Enum):
@@ -50,6 +66,35 @@ class Emit(enum.Enum):
 
     RESULTS = "json"
     TEXT = "text"
+
+
+class OnError(enum.Enum):
+    """What a run does with an item the task raises on or that kills workers."""
+
+    FAIL = "fail"  # stop with an error naming the item
+    RECORD = "record"  # put an error record in the item's place and go on
+    SKIP = "skip"  # leave the item out and go on; it is listed in ``failures``
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    """An item the task could not process.
+
+    ``error_type`` is the exception's class name, or ``WorkerDied`` / ``Timeout``
+    for an item that killed or hung every worker given it; ``item`` is a short text
+    of the item.  Under ``on_error="record"`` results hold one in the item's place.
+    """
+
+    index: int
+    error_type: str
+    message: str
+    item: str
+    traceback: str = ""
+
+    def record(self, index_base: int = 0) -> dict:
+        """The error record written in the item's place: index, type, message."""
+        return {"index": self.index + index_base,
+                "error": {"type": self.error_type, "message": self.message}}
 
 
 @dataclass(frozen=True)
@@ -61,6 +106,8 @@ class RunOptions:
     emit: Emit
     timeout: float | None  # per batch
     start_timeout: float
+    on_error: OnError = OnError.FAIL
+    max_restarts: int = MAX_RESTARTS  # per gateway
 
 
 BatchSize = int | str | None
@@ -72,6 +119,8 @@ def run_options(
     emit: Emit = Emit.RESULTS,
     timeout: float | None = None,
     start_timeout: float = 60.0,
+    on_error: OnError | str = OnError.FAIL,
+    max_restarts: int = MAX_RESTARTS,
 ) -> RunOptions:
     """Validate run settings; raises :class:`ConfigError` for a bad value."""
     if batch_size in ("auto", None):
@@ -83,7 +132,14 @@ def run_options(
     for name, value in (("timeout", timeout), ("start_timeout", start_timeout)):
         if value is not None and (isinstance(value, bool) or not value > 0):
             raise ConfigError(f"{name} must be a positive number of seconds, not {value!r}")
-    return RunOptions(encode_options(options), size, emit, timeout, start_timeout)
+    try:
+        policy = OnError(on_error)
+    except ValueError:
+        raise ConfigError(f"on_error must be one of fail, record, skip, not {on_error!r}") from None
+    if isinstance(max_restarts, bool) or not isinstance(max_restarts, int) or max_restarts < 0:
+        raise ConfigError(f"max_restarts must be a whole number >= 0, not {max_restarts!r}")
+    return RunOptions(encode_options(options), size, emit, timeout, start_timeout,
+                      policy, max_restarts)
 
 
 class RawJSON:
@@ -151,21 +207,40 @@ def check_hello(spec: str, hello: dict, module: RemoteModule) -> None:
 _CLOSED = object()
 
 
-def _deliver(inbox: queue.Queue, node: int, message: object) -> None:
-    inbox.put((node, message))
+def _deliver(inbox: queue.Queue, key: tuple[int, int], message: object) -> None:
+    inbox.put((key, message))
+
+
+@dataclass(frozen=True)
+class _Restarted:
+    gateway: Gateway
+
+
+@dataclass(frozen=True)
+class _RestartFailed:
+    why: str
+
+
+class _State(enum.Enum):
+    STARTING = "starting"  # its gateway is being (re)started in a thread
+    OPENING = "opening"  # channel open, handshake and setup under way
+    READY = "ready"
+    BROKEN = "broken"  # a send failed; the channel's endmarker is on the way
+    DEAD = "dead"  # given up on
 
 
 @dataclass
 class _Node:
-    gateway: Gateway
-    channel: execnet.Channel
-    ready: bool = False
-    closed: bool = False
-    broken_since: float | None = None  # a send failed; its endmarker is on the way
+    """One gateway's worker.  ``generation`` grows with every new channel, so
+    messages from a replaced channel are recognised and dropped."""
 
-    @property
-    def usable(self) -> bool:
-        return self.ready and not self.closed and self.broken_since is None
+    gateway: Gateway
+    channel: execnet.Channel | None = None
+    state: _State = _State.STARTING
+    since: float = 0.0  # when it entered its state
+    generation: int = 0
+    was_ready: bool = False
+    why: str = ""  # why it last went down
 
 
 class Session:
@@ -173,7 +248,9 @@ class Session:
 
     Channels open and the task's ``setup`` runs once; each :meth:`run` then streams
     one input through them.  Batch sequence numbers keep growing across runs, so
-    late results of an abandoned run are recognised and dropped.
+    late results of an abandoned run are recognised and dropped.  With ``restart``
+    (a function that kills a gateway and starts a new one from its spec, such as
+    :meth:`GatewayPool.restart`) dead and hung workers are replaced.
     """
 
     def __init__(
@@ -181,14 +258,19 @@ class Session:
         gateways: Sequence[Gateway],
         module: RemoteModule,
         settings: RunOptions,
+        restart: Callable[[Gateway], Gateway] | None = None,
+        record: Callable[[ItemFailure], Any] | None = None,
     ) -> None:
         self.module = module
         self.settings = settings
+        self.restart = restart
+        self.record = record or self._default_record
         self.inbox: queue.Queue = queue.Queue()
         self.next_seq = 0
-        self.started = time.monotonic()
         #: Items each gateway delivered first, over all runs, by gateway id.
         self.counts: dict[str, int] = {str(g.spec.id): 0 for g in gateways}
+        #: Restarts of each gateway so far, by gateway id.
+        self.restarts: dict[str, int] = {str(g.spec.id): 0 for g in gateways}
         self._reset(())
         size = settings.batch_size
         if not module.batched:
@@ -208,6 +290,7 @@ class Session:
         }
         self.gateways = gateways
         self.nodes: list[_Node] = []
+        self._threads: list[threading.Thread] = []
 
     def _reset(self, items: Iterable[Any]) -> None:
         """Per-run state: the input, its position and the results awaiting delivery."""
@@ -216,27 +299,45 @@ class Session:
         self.exhausted = False
         self.next_index = 0
         self.first_seq = self.next_seq
-        self.next_yield = self.next_seq
-        self.done: dict[int, Any] = {}
-        #: Items of this run yielded so far.
+        self.next_yield = 0  # input index of the next item to yield
+        self.done: dict[int, tuple[int, Any]] = {}  # by start index: (count, data)
+        self.retry: list[tuple[int, int, Batch]] = []  # heap of batches to send again
+        #: Items of this run yielded so far (recorded and skipped ones included).
         self.delivered = 0
+        #: Items of this run the task could not process (under record or skip) and
+        #: whose place in the output has been yielded, in input order.
+        self.failures: list[ItemFailure] = []
+        self.failed: dict[int, ItemFailure] = {}  # by index, until yielded
 
     def open(self) -> None:
-        """Start the worker loop (or the seed module) in a new channel per gateway.
-
-        Raises :class:`GatewayLost` when a gateway cannot open a channel.
-        """
+        """Start the worker loop (or the seed module) in a new channel per gateway."""
         if self.nodes:
             return
-        self.started = time.monotonic()
-        source = RemoteModule.resolve(worker).source if self.module.batched else self.module.source
         for index, gw in enumerate(self.gateways):
-            try:
-                channel = gw.gateway.remote_exec(source)
-            except OSError as exc:
-                raise GatewayLost(str(gw), f"cannot open a channel: {exc}") from None
-            self.nodes.append(_Node(gw, channel, ready=not self.module.batched))
-            channel.setcallback(functools.partial(_deliver, self.inbox, index), endmarker=_CLOSED)
+            self.nodes.append(_Node(gw))
+            self.open_node(index)
+
+    def open_node(self, index: int) -> None:
+        node = self.nodes[index]
+        node.generation += 1
+        source = RemoteModule.resolve(worker).source if self.module.batched else self.module.source
+        try:
+            channel = node.gateway.gateway.remote_exec(source)
+        except (OSError, EOFError, ValueError) as exc:  # the gateway is gone
+            node.state = _State.BROKEN
+            self.node_down(index, f"cannot open a channel: {exc}")
+            return
+        node.channel = channel
+        self.enter(node, _State.OPENING if self.module.batched else _State.READY)
+        channel.setcallback(
+            functools.partial(_deliver, self.inbox, (index, node.generation)), endmarker=_CLOSED
+        )
+
+    @staticmethod
+    def enter(node: _Node, state: _State) -> None:
+        node.state = state
+        node.since = time.monotonic()
+        node.was_ready = node.was_ready or state is _State.READY
 
     # -- the loop ---------------------------------------------------------------
 
@@ -252,71 +353,69 @@ class Session:
         finally:
             # Anything still running belongs to this run only: never re-dispatch it.
             self.sched.forget_before(self.next_seq)
+            self.retry = []
 
     def _results(self) -> Iterator[Any]:
         next_check = time.monotonic() + TICK
         while True:
             self.fill()
             yield from self.deliverable()
-            if self.exhausted and self.next_yield == self.next_seq:
+            if self.exhausted and self.next_yield == self.next_index:
                 return
             try:
-                node, message = self.inbox.get(timeout=TICK)
+                key, message = self.inbox.get(timeout=TICK)
             except queue.Empty:
                 pass
             else:
-                self.dispatch(node, message)
+                self.dispatch(key, message)
             # Checked on a clock, not only when idle: one busy node must not hide
             # another that hangs.
             if time.monotonic() >= next_check:
                 self.check_timeouts()
                 next_check = time.monotonic() + TICK
 
-    def dispatch(self, node: int, message: Any) -> None:
-        if message is _CLOSED:
-            self.on_closed(node)
+    def dispatch(self, key: tuple[int, int], message: Any) -> None:
+        index, generation = key
+        if generation != self.nodes[index].generation:
+            return  # from a channel that has been replaced
+        if isinstance(message, _Restarted):
+            self.nodes[index].gateway = message.gateway
+            self.open_node(index)
+        elif isinstance(message, _RestartFailed):
+            self.node_down(index, message.why)
+        elif message is _CLOSED:
+            self.on_closed(index)
         elif self.module.batched:
             name, fields = message
-            self.handlers[name](node, fields)
+            self.handlers[name](index, fields)
         else:
-            self.on_seed_result(node, message)
-
-    def on_seed_result(self, node: int, message: Any) -> None:
-        try:
-            seq, result = message
-            first = self.sched.complete(node, seq, 0.0)
-        except (TypeError, ValueError, KeyError):
-            raise GatewayError(
-                str(self.nodes[node].gateway),
-                f"seed-style module {self.module.name} sent {message!r:.80}; expected "
-                f"(i, result) for an (i, arg) it received",
-            ) from None
-        if first is not None and seq >= self.first_seq:
-            self.done[seq] = (1, result)
-            self.counts[self.nodes[node].gateway.spec.id] += 1
+            self.on_seed_result(index, message)
 
     def deliverable(self) -> Iterator[Any]:
         """Completed batches that are next in input order, as lists or text."""
         while self.next_yield in self.done:
             count, data = self.done.pop(self.next_yield)
-            self.next_yield += 1
+            failure = self.failed.pop(self.next_yield, None)
+            if failure is not None:
+                self.failures.append(failure)
+            self.next_yield += count
             self.delivered += count
-            if not self.module.batched:
-                yield [data]
-            elif self.settings.emit is Emit.TEXT:
-                yield data
-            else:
+            if not data:
+                continue  # a skipped item
+            if isinstance(data, str) and self.settings.emit is Emit.RESULTS:
                 yield json.loads(data)
+            else:
+                yield data
 
     def fill(self) -> None:
-        """Give every ready node with room in its window a batch."""
+        """Give every ready node with room in its window a batch, oldest work first."""
         progress = True
         while progress:
             progress = False
             for node in self.sched.idle_nodes():
-                if not self.nodes[node].usable:
+                if self.nodes[node].state is not _State.READY:
                     continue
-                batch = self.new_batch(node)
+                batch = heapq.heappop(self.retry)[2] if self.retry else self.new_batch(node)
                 if batch is None and self.module.batched:
                     batch = self.sched.straggler(node)
                 if batch is not None:
@@ -325,44 +424,53 @@ class Session:
                     progress = True
 
     def new_batch(self, node: int) -> Batch | None:
-        if self.exhausted or not self.sched.may_dispatch(self.next_seq, self.next_yield):
+        if self.exhausted or not self.sched.may_dispatch(len(self.done) + len(self.retry)):
             return None
         size = self.sched.batch_size(node)
         if self.total is not None:
             # Guided self-scheduling: near the end, smaller batches let every
             # node finish at about the same time.
             remaining = self.total - self.next_index
-            share = -(-remaining // (2 * len(self.nodes)))
+            alive = sum(n.state is not _State.DEAD for n in self.nodes)
+            share = -(-remaining // (2 * max(alive, 1)))
             size = min(size, max(share, size // 16, 1))
         chunk = list(itertools.islice(self.items, size))
         if len(chunk) < size:
             self.exhausted = True
         if not chunk:
             return None
-        start = self.next_index
-        payload = _encode(chunk, start) if self.module.batched else chunk[0]
-        batch = Batch(self.next_seq, start, len(chunk), payload)
-        self.next_seq += 1
+        batch = self.make_batch(self.next_index, chunk)
         self.next_index += len(chunk)
         return batch
 
-    def send(self, node: int, batch: Batch) -> None:
+    def make_batch(self, start: int, chunk: list[Any], **state: Any) -> Batch:
+        payload = _encode(chunk, start) if self.module.batched else chunk[0]
+        batch = Batch(self.next_seq, start, len(chunk), payload, **state)
+        self.next_seq += 1
+        return batch
+
+    def items_of(self, batch: Batch) -> list[Any]:
+        return json.loads(str(batch.payload)) if self.module.batched else [batch.payload]
+
+    def send(self, index: int, batch: Batch) -> None:
         if self.module.batched:
             message: Any = ("batch", {"seq": batch.seq, "start": batch.start, "items": batch.payload})
         else:
             message = (batch.seq, batch.payload)
+        node = self.nodes[index]
         try:
-            self.nodes[node].channel.send(message)
+            assert node.channel is not None
+            node.channel.send(message)
         except OSError:
             # The channel closed under us.  Its endmarker is queued behind the
             # results it did send, so handling it there names the right item.
-            self.nodes[node].broken_since = time.monotonic()
+            self.enter(node, _State.BROKEN)
 
     # -- messages from workers ----------------------------------------------------
 
-    def on_hello(self, node: int, fields: dict) -> None:
-        spec = str(self.nodes[node].gateway)
-        check_hello(spec, fields, self.module)
+    def on_hello(self, index: int, fields: dict) -> None:
+        node = self.nodes[index]
+        check_hello(str(node.gateway), fields, self.module)
         setup = {
             "name": self.module.name,
             "source": self.module.source,
@@ -370,83 +478,230 @@ class Session:
             "options": self.settings.options,
             "emit": self.settings.emit.value,
         }
-        self.nodes[node].channel.send(("setup", setup))
+        assert node.channel is not None
+        node.channel.send(("setup", setup))
 
-    def on_ready(self, node: int, fields: dict) -> None:
-        self.nodes[node].ready = True
+    def on_ready(self, index: int, fields: dict) -> None:
+        self.enter(self.nodes[index], _State.READY)
 
-    def on_done(self, node: int, fields: dict) -> None:
-        first = self.sched.complete(node, fields["seq"], fields["seconds"])
+    def on_done(self, index: int, fields: dict) -> None:
+        first = self.sched.complete(index, fields["seq"], fields["seconds"])
         if first is not None and fields["seq"] >= self.first_seq:
-            self.done[fields["seq"]] = (first.count, fields["data"])
-            self.counts[self.nodes[node].gateway.spec.id] += first.count
+            self.done[first.start] = (first.count, fields["data"])
+            self.counts[self.nodes[index].gateway.spec.id] += first.count
 
-    def on_failed(self, node: int, fields: dict) -> None:
-        seq = fields.get("seq")
-        if seq is not None:
-            self.sched.complete(node, seq, 0.0)
-            if seq < self.first_seq:
-                return  # a batch of an abandoned run
-        raise RemoteTaskError(
-            str(self.nodes[node].gateway),
-            fields["index"],
-            fields["type"],
-            fields["message"],
-            fields["traceback"],
-        )
-
-    def on_closed(self, node: int) -> None:
-        self.nodes[node].closed = True
-        channel = self.nodes[node].channel
+    def on_seed_result(self, index: int, message: Any) -> None:
         try:
-            channel.waitclose(0)
+            seq, result = message
+            first = self.sched.complete(index, seq, 0.0)
+        except (TypeError, ValueError, KeyError):
+            raise GatewayError(
+                str(self.nodes[index].gateway),
+                f"seed-style module {self.module.name} sent {message!r:.80}; expected "
+                f"(i, result) for an (i, arg) it received",
+            ) from None
+        if first is not None and seq >= self.first_seq:
+            self.done[first.start] = (1, [result])
+            self.counts[self.nodes[index].gateway.spec.id] += 1
+
+    def on_failed(self, index: int, fields: dict) -> None:
+        """The task raised: on an item, or while setting up (``seq`` None)."""
+        spec = str(self.nodes[index].gateway)
+        if fields.get("seq") is None:
+            raise RemoteTaskError(spec, None, fields["type"], fields["message"],
+                                  fields["traceback"])
+        batch = self.sched.complete(index, fields["seq"], fields.get("seconds", 0.0))
+        if batch is None or batch.seq < self.first_seq:
+            return  # another node delivered it, or a batch of an abandoned run
+        items = self.items_of(batch)
+        offset = fields["index"] - batch.start
+        failure = ItemFailure(fields["index"], fields["type"], fields["message"],
+                              item_text(items[offset]), fields["traceback"])
+        if self.settings.on_error is OnError.FAIL:
+            raise RemoteTaskError(spec, failure.index, failure.error_type, failure.message,
+                                  failure.traceback, failure.item)
+        if offset:
+            self.done[batch.start] = (offset, fields["data"])
+        self.keep(failure)
+        rest = items[offset + 1:]
+        if rest:
+            self.requeue(self.make_batch(failure.index + 1, rest, failures=batch.failures,
+                                         suspect=batch.suspect))
+
+    def on_closed(self, index: int) -> None:
+        node = self.nodes[index]
+        assert node.channel is not None
+        try:
+            node.channel.waitclose(0)
         except execnet.RemoteError as exc:
-            held = self.sched.holds(node)
-            if not self.module.batched and held:
-                # A seed-style module handles items in order: the oldest one failed.
-                raise RemoteTaskError(
-                    str(self.nodes[node].gateway), held[0].start, "RemoteError",
-                    _last_line(exc.formatted), exc.formatted,
-                ) from None
-            self.lost(node, f"worker crashed: {_last_line(exc.formatted)}")
+            if not self.module.batched and self.sched.holds(index):
+                self.seed_failed(index, exc)
+                return
+            self.node_down(index, f"worker crashed: {_last_line(exc.formatted)}")
+            return
         except (OSError, EOFError, execnet.TimeoutError):
             pass
-        self.lost(node, "worker process exited or connection dropped")
+        self.node_down(index, "worker process exited or connection dropped")
 
-    def lost(self, node: int, why: str) -> None:
-        held = self.sched.holds(node)
-        if not held and (self.exhausted or not self.module.batched) and self.nodes[node].ready:
-            return  # it had finished its share; the others carry on
-        raise GatewayLost(
-            str(self.nodes[node].gateway),
-            f"{why} while holding items starting at {[b.start for b in held]}",
-            tuple(b.start for b in held),
+    def seed_failed(self, index: int, exc: execnet.RemoteError) -> None:
+        """A seed-style module raised: its channel closed, its gateway lives on."""
+        running, orphans = self.sched.release(index)
+        assert running is not None
+        failure = ItemFailure(running.start, "RemoteError", _last_line(exc.formatted),
+                              item_text(running.payload), exc.formatted)
+        if self.settings.on_error is OnError.FAIL:
+            raise RemoteTaskError(str(self.nodes[index].gateway), failure.index,
+                                  failure.error_type, failure.message, failure.traceback,
+                                  failure.item)
+        if running.seq >= self.first_seq:
+            self.keep(failure)
+        for batch in orphans:
+            if batch is not running:
+                self.requeue(batch)
+        self.open_node(index)
+
+    # -- recovery ---------------------------------------------------------------
+
+    def node_down(self, index: int, why: str, error_type: str = "WorkerDied",
+                  hung: bool = False) -> None:
+        """A worker died, hung or cannot be reached: send its batches elsewhere and
+        restart its gateway, or give up on it when its restarts are spent.
+
+        The batch it was running is blamed; a death on a batch that already has
+        one to its name is not charged to the gateway.
+        """
+        node = self.nodes[index]
+        if node.state in (_State.STARTING, _State.DEAD):
+            return
+        node.why = why
+        running, orphans = self.sched.release(index)
+        charge = True
+        if running is not None:
+            charge = not (running.failures or running.suspect)
+            running.failures += 1
+            running.last_error = (error_type, why)
+        self.replace_node(index, charge, hung)
+        # After the node is dealt with: this may raise under on_error fail.
+        for batch in orphans:
+            self.requeue(batch)
+        self.check_alive()
+
+    def replace_node(self, index: int, charge: bool, hung: bool) -> None:
+        """Restart a node's gateway in a thread, or retire the node."""
+        node = self.nodes[index]
+        node.generation += 1  # whatever the old channel still says is stale
+        node.channel = None
+        gw_id = node.gateway.spec.id
+        if self.restart is None or (charge and self.restarts[gw_id] >= self.settings.max_restarts):
+            self.enter(node, _State.DEAD)
+            if hung:
+                kill(node.gateway.gateway)
+            return
+        self.restarts[gw_id] += charge
+        self.enter(node, _State.STARTING)
+        thread = threading.Thread(
+            target=self._restart, args=(index, node.gateway, node.generation), daemon=True,
+            name=f"restart {gw_id}",
         )
+        self._threads.append(thread)
+        thread.start()
+
+    def _restart(self, index: int, gateway: Gateway, generation: int) -> None:
+        assert self.restart is not None
+        try:
+            message: object = _Restarted(self.restart(gateway))
+        except Exception as exc:  # reported to the loop, which decides
+            message = _RestartFailed(str(exc))
+        self.inbox.put(((index, generation), message))
+
+    def requeue(self, batch: Batch) -> None:
+        """Send a batch again; split one that killed two workers, and hand a single
+        item that did to the ``on_error`` policy."""
+        if batch.seq < self.first_seq:
+            return
+        if batch.failures < 2 and not (batch.suspect and batch.failures):
+            heapq.heappush(self.retry, (batch.start, batch.seq, batch))
+            return
+        items = self.items_of(batch)
+        error_type, why = batch.last_error
+        if batch.count == 1:
+            failure = ItemFailure(batch.start, error_type, why, item_text(items[0]))
+            if self.settings.on_error is OnError.FAIL:
+                raise PoisonItem(failure.index, failure.item, error_type,
+                                 f"{why} (on each of {batch.failures} workers given it)")
+            self.keep(failure)
+            return
+        step = -(-batch.count // SPLIT_WAYS)
+        for offset in range(0, batch.count, step):
+            piece = self.make_batch(batch.start + offset, items[offset:offset + step],
+                                    suspect=True)
+            heapq.heappush(self.retry, (piece.start, piece.seq, piece))
+
+    def keep(self, failure: ItemFailure) -> None:
+        """Put a failed item's record (or nothing, under skip) in its place."""
+        self.failed[failure.index] = failure
+        data = self.record(failure) if self.settings.on_error is OnError.RECORD else None
+        self.done[failure.index] = (1, data)
+
+    def _default_record(self, failure: ItemFailure) -> Any:
+        if self.settings.emit is Emit.TEXT:
+            return json.dumps(failure.record(), ensure_ascii=False) + "\n"
+        return [failure]
+
+    def check_alive(self) -> None:
+        if all(node.state is _State.DEAD for node in self.nodes):
+            reasons = "; ".join(f"{n.gateway}: {n.why}" for n in self.nodes)
+            raise GatewayLost(
+                ", ".join(str(n.gateway) for n in self.nodes),
+                f"no gateway left ({reasons})",
+                tuple(sorted(b.start for _, _, b in self.retry)),
+            )
 
     def check_timeouts(self) -> None:
-        if all(node.closed for node in self.nodes):
-            raise GatewayLost(", ".join(str(n.gateway) for n in self.nodes), "no gateway left")
         now = time.monotonic()
+        timeout = self.settings.timeout
         for index, node in enumerate(self.nodes):
-            if not node.ready and now - self.started > self.settings.start_timeout:
-                raise GatewayStartError(
-                    str(node.gateway),
-                    f"worker not ready within {self.settings.start_timeout:g} s",
-                )
-            if node.broken_since is not None and now - node.broken_since > 5 * TICK:
-                self.lost(index, "connection closed")
-            since = self.sched.running_since(index)
-            timeout = self.settings.timeout
-            if timeout is not None and since is not None and now - since > timeout:
-                raise WorkerTimeout(str(node.gateway), self.sched.holds(index)[0].start, timeout)
+            waited = now - node.since
+            if node.state is _State.OPENING and waited > self.settings.start_timeout:
+                why = f"worker not ready within {self.settings.start_timeout:g} s"
+                if not node.was_ready:
+                    raise GatewayStartError(str(node.gateway), why)
+                self.node_down(index, why, "Timeout", hung=True)
+            elif node.state is _State.BROKEN and waited > 5 * TICK:
+                self.node_down(index, "connection closed")
+            elif node.state is _State.READY and timeout is not None:
+                since = self.sched.running_since(index)
+                if since is not None and now - since > timeout:
+                    self.node_down(index, f"no result within the {timeout:g} s batch timeout",
+                                   "Timeout", hung=True)
+        self.check_alive()
 
     def close(self) -> None:
-        """Close every channel: workers stop after the item they are on."""
+        """Close every channel: workers stop after the item they are on.  Waits for
+        gateway restarts under way, so that the pool stops what they start."""
         for node in self.nodes:
             try:
-                node.channel.close()
+                if node.channel is not None:
+                    node.channel.close()
             except OSError:  # the gateway is already gone
                 pass
+        for thread in self._threads:
+            thread.join(self.settings.start_timeout)
+        self._threads = []
+
+
+def item_text(item: Any) -> str:
+    """A short text of an input item for messages: its text, its tokens joined, or
+    its JSON."""
+    if isinstance(item, dict) and isinstance(item.get("text"), str):
+        text = item["text"]
+    elif isinstance(item, dict) and isinstance(item.get("tokens"), list):
+        text = " ".join(str(t) for t in item["tokens"])
+    elif isinstance(item, str):
+        text = item
+    else:
+        text = json.dumps(item, ensure_ascii=False, default=repr)
+    return text if len(text) <= ITEM_TEXT else text[:ITEM_TEXT - 3] + "..."
 
 
 def _encode(chunk: list[Any], start: int) -> str:
@@ -471,16 +726,20 @@ def run(
     module: RemoteModule,
     items: Iterable[Any],
     settings: RunOptions,
+    restart: Callable[[Gateway], Gateway] | None = None,
 ) -> Iterator[Any]:
     """Yield ``module``'s results for ``items`` in input order, a batch at a time.
 
     Each batch is a list of results, or with ``Emit.TEXT`` one string of lines.
-    Raises :class:`RemoteTaskError` when the task fails on an item,
-    :class:`GatewayLost` when a gateway dies, :class:`HandshakeError` for an
-    incompatible worker, :class:`WorkerTimeout` when a batch exceeds
-    ``settings.timeout`` and :class:`EncodeError` for an item that is not JSON data.
+    Dead and hung workers are replaced through ``restart``; their batches go to
+    the others meanwhile.  Raises :class:`RemoteTaskError` when the task raises on
+    an item and :class:`PoisonItem` for an item that kills or hangs every worker
+    given it (both under ``on_error`` fail), :class:`GatewayLost` when no gateway
+    is left, :class:`HandshakeError` for an incompatible worker,
+    :class:`GatewayStartError` when a worker does not start in time and
+    :class:`EncodeError` for an item that is not JSON data.
     """
-    session = Session(gateways, module, settings)
+    session = Session(gateways, module, settings, restart)
     try:
         yield from session.run(items)
     finally:

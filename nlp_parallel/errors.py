@@ -67,22 +67,26 @@ class GatewayLost(GatewayError):
         self.indexes = indexes
 
 
-class WorkerTimeout(GatewayError):
-    """A batch ran longer than the per-batch timeout on a worker."""
+class PoisonItem(NlpParallelError):
+    """One input item killed or hung every worker given it.
 
-    def __init__(self, spec: str, index: int, seconds: float) -> None:
-        super().__init__(
-            spec, f"batch starting at item {index} did not finish within {seconds:g} s"
-        )
+    ``index`` is its input position, ``item`` a short text of it, ``error_type``
+    ``WorkerDied`` or ``Timeout`` and ``message`` what happened to the last worker.
+    """
+
+    def __init__(self, index: int, item: str, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type} on item {index}: {message}; the item: {item}")
         self.index = index
-        self.seconds = seconds
+        self.item = item
+        self.error_type = error_type
+        self.message = message
 
 
 class RemoteTaskError(NlpParallelError):
     """A task raised an exception in a worker.
 
     ``index`` is the input position of the failing item (None when the task failed
-    while setting up), ``error_type`` the remote exception's class name and
+    while setting up), ``item`` a short text of that item, ``error_type`` the remote exception's class name and
     ``remote_traceback`` the traceback text as the worker formatted it.
     """
 
@@ -93,10 +97,14 @@ class RemoteTaskError(NlpParallelError):
         error_type: str,
         message: str,
         remote_traceback: str,
+        item: str | None = None,
     ) -> None:
         where = "during setup" if index is None else f"on item {index}"
         self.summary = f"{error_type} {where} (gateway {spec}): {message}"
+        if item is not None:
+            self.summary += f"; the item: {item}"
         super().__init__(self.summary)
+        self.item = item
         self.spec = spec
         self.index = index
         self.error_type = error_type

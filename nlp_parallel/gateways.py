@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ class GatewayPool:
         self.specs = parse_specs(specs)
         self._group: execnet.Group | None = None
         self._gateways: tuple[Gateway, ...] = ()
+        self._lock = threading.Lock()  # restarts run in threads
 
     def __enter__(self) -> GatewayPool:
         self.start()
@@ -88,6 +90,30 @@ class GatewayPool:
             raise
         self._gateways = tuple(Gateway(s, started[s.id]) for s in self.specs)
 
+    def restart(self, gw: Gateway) -> Gateway:
+        """Kill ``gw`` (its worker may be hung) and start a new gateway from its spec.
+
+        Safe to call from another thread.  Raises :class:`GatewayStartError` when
+        the new gateway cannot start or the pool was closed meanwhile.
+        """
+        with self._lock:
+            group = self._group
+        if group is None:
+            raise GatewayStartError(str(gw), "cannot restart: the pool is closed")
+        kill(gw.gateway)
+        try:
+            new = Gateway(gw.spec, group.makegateway(gw.spec.xspec))
+        except Exception as exc:  # execnet raises plain exceptions of many kinds
+            raise GatewayStartError(
+                str(gw), f"could not restart: {type(exc).__name__}: {exc}".rstrip(": ")
+            ) from None
+        with self._lock:
+            if self._group is not group:  # closed while it started
+                kill(new.gateway)
+                raise GatewayStartError(str(gw), "cannot restart: the pool is closed")
+            self._gateways = tuple(new if g.spec.id == gw.spec.id else g for g in self._gateways)
+        return new
+
     def describe(self, pings: int = 5, timeout: float = 30.0) -> list[dict]:
         """What each gateway runs: its worker's handshake plus ``rtt_ms``, the median
         round trip of ``pings`` messages.
@@ -119,9 +145,20 @@ class GatewayPool:
 
     def close(self) -> None:
         """Stop every gateway, killing those that do not exit in time."""
-        group, self._group, self._gateways = self._group, None, ()
+        with self._lock:
+            group, self._group, self._gateways = self._group, None, ()
         if group is not None:
             group.terminate(timeout=STOP_TIMEOUT)
+
+
+def kill(gateway: execnet.Gateway) -> None:
+    """Stop a gateway at once, killing its local process (popen, ssh client) if it
+    has one; a worker hung inside a task cannot stop by itself."""
+    gateway.exit()
+    io = gateway._io
+    if hasattr(io, "kill"):
+        io.kill()
+        io.wait()
 
 
 def _waves(specs: tuple[GatewaySpec, ...]) -> list[list[GatewaySpec]]:

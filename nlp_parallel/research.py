@@ -54,7 +54,8 @@ class _Parallel:
     def _batches(self, items: Iterable[Any]) -> Iterator[list[Any]]:
         if self._session is None:
             module = RemoteModule.resolve(self._task.module)
-            self._session = engine.Session(self._pool.gateways, module, self._settings)
+            self._session = engine.Session(self._pool.gateways, module, self._settings,
+                                           self._pool.restart)
         return self._session.run(items)
 
     def _map(self, items: Iterable[Any]) -> list[Any]:

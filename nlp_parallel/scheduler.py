@@ -23,13 +23,20 @@ MAX_AUTO_BATCH = 20_000
 
 @dataclass
 class Batch:
-    """A contiguous run of input items: ``seq`` orders batches, ``start`` is the
-    input index of its first item, ``payload`` is what goes on the wire."""
+    """A contiguous run of input items: ``seq`` names a batch on the wire, ``start``
+    is the input index of its first item, ``payload`` is what goes on the wire.
+
+    ``failures`` counts the workers that died or hung while running it; ``suspect``
+    marks a piece split off a batch known to hold an item that kills workers.
+    """
 
     seq: int
     start: int
     count: int
     payload: object
+    failures: int = 0
+    suspect: bool = False
+    last_error: tuple[str, str] = ("", "")  # (type, message) of the latest failure
 
 
 class Sizer(Protocol):
@@ -131,8 +138,10 @@ class Scheduler(Generic[Node]):
     def batch_size(self, node: Node) -> int:
         return self._nodes[node].sizer.size()
 
-    def may_dispatch(self, next_seq: int, oldest_undelivered: int) -> bool:
-        return next_seq - oldest_undelivered < self.max_ahead
+    def may_dispatch(self, waiting: int) -> bool:
+        """Whether another new batch may go out while ``waiting`` finished batches
+        wait for an older one (the reorder buffer)."""
+        return waiting + self.in_flight() < self.max_ahead
 
     def assign(self, node: Node, batch: Batch) -> None:
         state = self._nodes[node]
@@ -181,6 +190,33 @@ class Scheduler(Generic[Node]):
         """
         for old in [s for s in self._holders if s < seq]:
             del self._holders[old]
+
+    def release(self, node: Node) -> tuple[Batch | None, list[Batch]]:
+        """Take every batch away from a node that died.
+
+        Returns the batch it was running (None if that was a finished run's) and,
+        oldest first, the batches no other node holds, which must be dispatched
+        again.  Batches another node also runs stay with that node.
+        """
+        state = self._nodes[node]
+        # A worker runs its batches in the order it received them.
+        oldest = next(iter(state.inflight.values()), None)
+        running = oldest if oldest is not None and oldest.seq in self._holders else None
+        orphans = []
+        for batch in state.inflight.values():
+            holders = self._holders.get(batch.seq)
+            if holders is None:
+                continue  # delivered already, or forgotten
+            holders.remove(node)
+            if not holders:
+                del self._holders[batch.seq]
+                orphans.append(batch)
+        state.inflight.clear()
+        return running, orphans
+
+    def in_flight(self) -> int:
+        """Batches dispatched and not yet delivered, duplicates counted once."""
+        return len(self._holders)
 
     def holds(self, node: Node) -> list[Batch]:
         """The undelivered batches ``node`` holds, oldest first."""

@@ -11,8 +11,9 @@ execnet's pure-Python serializer is several times slower than ``json``.
 driver -> worker                      worker -> driver
 ----------------                      ----------------
                                       hello   {protocol, python, nltk, cpus, host, pid}
-setup   {name, source, options, emit} ready   {}  | failed {index: None, ...}
-batch   {seq, start, items}           done    {seq, data, seconds} | failed {seq, index, ...}
+setup   {name, source, options, emit} ready   {}  | failed {index: None, seq: None, ...}
+batch   {seq, start, items}           done    {seq, data, seconds}
+                                      | failed {seq, index, data, seconds, ...}
 ping    {}                            pong    {}
 stop    {}
 """
@@ -121,12 +122,17 @@ class Worker:
                 result = process(item)
                 results.append(result if fmt is None else fmt(index, item, result))
         except Exception as exc:
-            return failure(exc, seq=seq, index=index)
-        if fmt is None:
-            data = json.dumps(results, ensure_ascii=False, separators=(",", ":"))
-        else:
-            data = "\n".join(results) + "\n" if results else ""
-        return ("done", {"seq": seq, "data": data, "seconds": time.perf_counter() - started})
+            # The results before the failing item are kept: the driver may go on
+            # past it, and then needs only the rest of the batch run again.
+            return failure(exc, seq=seq, index=index, data=self.encode(results),
+                           seconds=time.perf_counter() - started)
+        return ("done", {"seq": seq, "data": self.encode(results),
+                         "seconds": time.perf_counter() - started})
+
+    def encode(self, results):
+        if self.format is None:
+            return json.dumps(results, ensure_ascii=False, separators=(",", ":"))
+        return "\n".join(results) + "\n" if results else ""
 
 
 def default_format(index, item, result):

@@ -55,13 +55,36 @@ def test_node_at_window_is_not_idle_and_completion_frees_it(clock):
 
 
 @pytest.mark.parametrize(
-    "next_seq, oldest, allowed",
-    [(0, 0, True), (3, 0, True), (4, 0, False), (7, 4, True), (8, 4, False), (9, 4, False)],
+    "in_flight, waiting, allowed",
+    [(0, 0, True), (1, 2, True), (2, 2, False), (0, 4, False), (4, 0, False)],
 )
-def test_may_dispatch_bounds_lookahead(clock, next_seq, oldest, allowed):
-    """At most max_ahead batches may be out beyond the oldest undelivered one."""
+def test_may_dispatch_bounds_lookahead(clock, in_flight, waiting, allowed):
+    """At most max_ahead batches may be in flight or waiting to be delivered."""
     s = make(clock, max_ahead=4)
-    assert s.may_dispatch(next_seq, oldest) is allowed
+    for seq in range(in_flight):
+        s.assign("ab"[seq % 2], batch(seq))
+    assert s.may_dispatch(waiting) is allowed
+
+
+def test_release_returns_the_running_batch_and_the_orphans(clock):
+    """A dead node's batches go back, except those another node also runs."""
+    s = make(clock)
+    s.assign("a", batch(0))
+    s.assign("a", batch(1))
+    s.assign("b", batch(1))  # b runs a duplicate of 1
+    running, orphans = s.release("a")
+    assert running == batch(0)
+    assert orphans == [batch(0)]
+    assert s.holds("a") == [] and s.in_flight() == 1
+    # The duplicate b still runs is delivered from b.
+    assert s.complete("b", 1, 0.1) == batch(1)
+
+
+def test_release_ignores_batches_of_a_finished_run(clock):
+    s = make(clock)
+    s.assign("a", batch(0))
+    s.forget_before(1)
+    assert s.release("a") == (None, [])
 
 
 # --- sizers ----------------------------------------------------------------------
