@@ -2,13 +2,15 @@
 
 Each subcommand is a function returning an exit code; :func:`main` only dispatches,
 and :func:`error_handler` maps known errors to exit codes: 2 for bad input (one or
-two lines naming the file and key), 1 for a run that failed, 130 for Ctrl-C.
+two lines naming the file and key), 1 for a run that failed, 130 for Ctrl-C and
+143 for SIGTERM.  A run stopped early keeps its partial output resumable.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -20,8 +22,7 @@ from .corpus import open_corpus
 from .errors import ConfigError, NlpParallelError, RemoteTaskError, ResourceMissing
 from .gateways import GatewayPool
 from .jobs import Job, JobError, load_job
-from .outputs import OutputFile
-from .runner import RunSummary, plan_job, run_job
+from .runner import RunSummary, output_file, plan_job, run_job
 from .specs import parse_specs
 
 PROG = "nlp-parallel"
@@ -30,13 +31,34 @@ PROG = "nlp-parallel"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    with error_handler(args) as result:
-        result.code = args.command(args)
+    with error_handler(args) as result, _terminate_on_sigterm():
+        result.code = args.command(args, result)
     return result.code
+
+
+@contextlib.contextmanager
+def _terminate_on_sigterm() -> Iterator[None]:
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _Result:
     code = 0
+    hint = ""  # said after an error, e.g. how to resume
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that every ``finally`` runs."""
 
 
 @contextlib.contextmanager
@@ -46,6 +68,9 @@ def error_handler(args: argparse.Namespace) -> Iterator[_Result]:
     debug = getattr(args, "debug", False)
     try:
         yield result
+    except Terminated:
+        _say("terminated; workers stopped")
+        result.code = 143
     except KeyboardInterrupt:
         _say("interrupted; workers stopped")
         result.code = 130
@@ -69,6 +94,8 @@ def error_handler(args: argparse.Namespace) -> Iterator[_Result]:
         _say(f"internal error: {type(exc).__name__}: {exc}"
              + ("" if debug else " (run with --debug for the traceback)"))
         result.code = 1
+    if result.code and result.hint:
+        _say(result.hint)
 
 
 def _say(message: str) -> None:
@@ -83,21 +110,33 @@ def _debug_trace(debug: bool) -> None:
 # -- run and validate -------------------------------------------------------------
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, result: _Result) -> int:
     job = _load(args)
-    with _progress(args.quiet, _total(job)) as bar:
-        summary = run_job(job, progress=bar.update)
-    if not args.quiet:
+    out = output_file(job)
+    try:
+        with _progress(args.quiet, _total(job)) as bar:
+            summary = run_job(job, progress=bar.update, resume=args.resume)
+    except ConfigError:
+        raise
+    except BaseException:  # a run stopped early: say how to continue it
+        saved = out.load_checkpoint() if out.resumable else None
+        if saved is not None:
+            result.hint = (f"{saved.items:,} items are written and kept; continue with "
+                           f"`{PROG} run {args.job} --resume`")
+        raise
+    if summary.already_complete:
+        _say(f"{job.output.path} is already complete; nothing to resume")
+    elif not args.quiet:
         _summary(summary)
     return 0
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
+def cmd_validate(args: argparse.Namespace, result: _Result) -> int:
     job = _load(args)
     try:
         with open_corpus(job.corpus) as corpus:
             corpus.check()
-        OutputFile(job.output.path, job.output.overwrite).check()
+        output_file(job).check()
         plan_job(job)
     except ConfigError as exc:
         raise JobError(f"{job.file}: {exc}") from None
@@ -156,16 +195,25 @@ def _progress(quiet: bool, total: int | None) -> Iterator[Any]:
 
 def _summary(summary: RunSummary) -> None:
     words = f", {summary.tokens:,} tokens" if summary.tokens is not None else ""
-    _say(f"{summary.items:,} items{words} in {summary.seconds:.2f} s "
+    resumed = f" after {summary.resumed_from:,} written before" if summary.resumed_from else ""
+    _say(f"{summary.items:,} items{words}{resumed} in {summary.seconds:.2f} s "
          f"({summary.items_per_second:,.0f} items/s) -> {summary.output}")
     per = "  ".join(f"{g}: {n:,}" for g, n in summary.per_gateway.items())
     print(f"  per gateway: {per}", file=sys.stderr)
+    restarts = "  ".join(f"{g}: {n}" for g, n in summary.restarts.items() if n)
+    if restarts:
+        print(f"  gateways restarted: {restarts}", file=sys.stderr)
+    if summary.failures:
+        shown = ", ".join(f"{f.index}" for f in summary.failures[:10])
+        more = ", ..." if len(summary.failures) > 10 else ""
+        print(f"  {len(summary.failures):,} items failed (indexes {shown}{more}); "
+              f"listed in {summary.errors_path}", file=sys.stderr)
 
 
 # -- listings and checks ----------------------------------------------------------
 
 
-def cmd_tasks(args: argparse.Namespace) -> int:
+def cmd_tasks(args: argparse.Namespace, result: _Result) -> int:
     from .tasks import FAMILIES, family
 
     for name in FAMILIES:
@@ -178,7 +226,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_corpora(args: argparse.Namespace) -> int:
+def cmd_corpora(args: argparse.Namespace, result: _Result) -> int:
     from .corpus import installed_corpora
 
     for name, views in installed_corpora():
@@ -186,7 +234,7 @@ def cmd_corpora(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def cmd_check(args: argparse.Namespace, result: _Result) -> int:
     with GatewayPool(args.specs or None) as pool:
         for info in pool.describe():
             print(f"{info['gateway']}: host {info['host']}, Python {info['python']}, "
@@ -195,7 +243,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_data(args: argparse.Namespace) -> int:
+def cmd_data(args: argparse.Namespace, result: _Result) -> int:
     from .data import install
 
     for line in install(args.names, mirror=args.mirror, directory=args.dir):
@@ -211,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], text: str,
+    def command(name: str, func: Callable[[argparse.Namespace, _Result], int], text: str,
                 ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text, description=text)
         p.set_defaults(command=func)
@@ -232,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--overwrite", action="store_true", help="replace an existing output")
         if name == "run":
             p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+            p.add_argument("--resume", action="store_true",
+                           help="continue an interrupted run from its checkpoint "
+                                "(a no-op when the output is complete)")
     command("tasks", cmd_tasks, "list the tasks and their options")
     command("corpora", cmd_corpora, "list installed NLTK corpora and their views")
     p = command("check", cmd_check, "start each gateway and report host, Python, NLTK, "

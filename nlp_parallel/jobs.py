@@ -14,12 +14,15 @@ from typing import Any
 import yaml
 
 from .corpus import CorpusSpec, parse_corpus
+from .engine import MAX_RESTARTS
 from .errors import ConfigError, ResourceMissing
 from .specs import GatewaySpec, parse_specs
 from .tasks import FAMILIES, Task, prepare
 from .tasks.base import did_you_mean
 
-TOP_KEYS = ("corpus", "task", "specs", "batch_size", "timeout", "output")
+TOP_KEYS = ("corpus", "task", "specs", "batch_size", "timeout", "on_error", "max_restarts",
+            "output")
+ON_ERROR = ("fail", "record", "skip")
 TASK_KEYS = ("name", "options", "steps", "module")
 OUTPUT_KEYS = ("path", "format", "overwrite")
 FORMATS = ("jsonl", "conll", "tagged", "tree", "text")
@@ -65,6 +68,8 @@ class Job:
     batch_size: int | str
     timeout: float | None
     output: OutputSpec
+    on_error: str = "fail"  # fail, record or skip
+    max_restarts: int = MAX_RESTARTS  # per gateway
 
     def with_overrides(self, **changes: Any) -> Job:
         return replace(self, **changes)
@@ -118,6 +123,7 @@ def parse_job(data: Any, path: str) -> Job:
         specs = parse_specs(_spec_list(data.get("specs")))
     except ConfigError as exc:
         raise ConfigError(f"specs: {exc}") from None
+    output = parse_output(data["output"], task)
     return Job(
         file=path,
         corpus=corpus,
@@ -125,7 +131,9 @@ def parse_job(data: Any, path: str) -> Job:
         specs=specs,
         batch_size=_batch_size(data.get("batch_size", "auto")),
         timeout=_timeout(data.get("timeout")),
-        output=parse_output(data["output"], task),
+        output=output,
+        on_error=_on_error(data.get("on_error", "fail"), output),
+        max_restarts=_max_restarts(data.get("max_restarts", MAX_RESTARTS)),
     )
 
 
@@ -211,6 +219,25 @@ def _timeout(value: Any) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
         return float(value)
     raise ConfigError(f"timeout: expected a positive number of seconds, not {value!r}")
+
+
+def _on_error(value: Any, output: OutputSpec) -> str:
+    if value not in ON_ERROR:
+        raise ConfigError(f"on_error: {value!r} is not one of {', '.join(ON_ERROR)}"
+                          + (did_you_mean(value, ON_ERROR) if isinstance(value, str) else ""))
+    if value == "record" and output.format != "jsonl":
+        raise ConfigError(f"on_error: record puts a JSON error record in a failed item's "
+                          f"place, which only output.format jsonl can hold; use skip with "
+                          f"{output.format} (failed items are listed in "
+                          f"{output.path}.errors.jsonl)")
+    return str(value)
+
+
+def _max_restarts(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ConfigError(f"max_restarts: expected a whole number of restarts per gateway "
+                      f"(0 or more), not {value!r}")
 
 
 def _kind(value: Any) -> str:

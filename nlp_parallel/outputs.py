@@ -1,65 +1,217 @@
-"""Writing a job's output: to a temporary file, renamed into place only when complete."""
+"""Writing a job's output so that no run loses or duplicates a line.
+
+Lines go to a hidden part file beside the target (``.NAME.part``); a checkpoint
+beside the output (``NAME.checkpoint``) records how many input items the part file
+holds, its size at that point and a hash of the settings that shaped it.  The part
+file is made durable (fsync) before each checkpoint names it, so after the driver
+is killed at any moment -- or the power fails -- a resumed run truncates the part
+file to the checkpoint and continues, and the finished file is byte-identical to an
+uninterrupted run's.  The part file is renamed into place only when complete.
+
+Items the task could not process (``on_error`` record or skip) are listed the same
+way in ``NAME.errors.jsonl``.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from .errors import ConfigError
+
+#: Seconds between checkpoints while writing (each costs an fsync).
+CHECKPOINT_EVERY = 1.0
+CHECKPOINT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """How far a run got: ``items`` input items are written, in ``offset`` bytes of
+    the part file and ``errors_offset`` bytes of the errors part file."""
+
+    settings: str  # hash of the settings that shape the output
+    described: Mapping[str, Any]  # those settings, to name what changed
+    items: int
+    offset: int
+    errors_offset: int
+    failures: int
+    version: int = CHECKPOINT_VERSION
+
+
+def settings_hash(settings: Mapping[str, Any]) -> str:
+    text = json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class OutputFile:
     """The output of one run.
 
     :meth:`check` refuses, before any work starts, an existing output (unless
-    ``overwrite``) and a path that cannot be written.  Lines go to a temporary file
-    beside the target; :meth:`commit` renames it into place, and leaving the ``with``
-    block without committing removes it, so a failed run neither creates nor
-    clobbers the output.
+    ``overwrite``), a path that cannot be written, a left-over checkpoint when not
+    resuming, and a checkpoint whose settings differ from ``settings``.  Leaving the
+    ``with`` block without :meth:`commit` keeps the part file and a final checkpoint
+    when anything was written (the run can be resumed), and removes them otherwise
+    or when the input itself was bad.
     """
 
-    def __init__(self, path: str, overwrite: bool, where: str = "output.path") -> None:
+    def __init__(self, path: str, overwrite: bool, where: str = "output.path",
+                 settings: Mapping[str, Any] | None = None) -> None:
         self.path = os.path.abspath(path)
         self.shown = path
         self.overwrite = overwrite
         self.where = where
-        self.temp = os.path.join(
-            os.path.dirname(self.path), f".{os.path.basename(self.path)}.{os.getpid()}.part"
-        )
+        self.settings = dict(settings or {})
+        directory, name = os.path.split(self.path)
+        self.part = os.path.join(directory, f".{name}.part")
+        self.errors = self.path + ".errors.jsonl"
+        self.errors_part = os.path.join(directory, f".{name}.errors.jsonl.part")
+        self.checkpoint_path = self.path + ".checkpoint"
         self._file: IO[str] | None = None
+        self._errors_file: IO[str] | None = None
+        self.items = 0  # input items written, resumed ones included
+        self.failures = 0
+        self._offset = 0
+        self._errors_offset = 0
+        self._saved = 0.0
 
-    def check(self) -> None:
-        """Raises :class:`ConfigError` naming the key when the output cannot be written."""
+    # -- before the run -----------------------------------------------------------
+
+    def check(self, resume: bool = False) -> Checkpoint | None:
+        """Raise :class:`ConfigError` naming the key when the output cannot be
+        written; return the checkpoint a resumed run continues from."""
         if os.path.isdir(self.path):
             raise ConfigError(f"{self.where}: {self.shown} is a directory")
-        if os.path.exists(self.path) and not self.overwrite:
+        saved = self.load_checkpoint()
+        if saved is not None and not resume and not self.overwrite:
+            raise ConfigError(
+                f"{self.where}: an interrupted run left {self.shown}.checkpoint "
+                f"({saved.items:,} items written); pass --resume to continue it or "
+                f"--overwrite to start over")
+        if saved is None and os.path.exists(self.path) and not self.overwrite and not resume:
             raise ConfigError(
                 f"{self.where}: {self.shown} exists; set output.overwrite: true or pass "
-                f"--overwrite to replace it"
-            )
+                f"--overwrite to replace it")
         parent = os.path.dirname(self.path)
         while not os.path.exists(parent):
             parent = os.path.dirname(parent)
         if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
             raise ConfigError(f"{self.where}: cannot write {self.shown}: {parent} is not a "
                               f"writable directory")
+        if not resume or saved is None:
+            return None
+        if saved.settings != settings_hash(self.settings):
+            changed = sorted(k for k in set(saved.described) | set(self.settings)
+                             if saved.described.get(k) != self.settings.get(k))
+            raise ConfigError(
+                f"{self.where}: cannot resume {self.shown}: the job's {', '.join(changed)} "
+                f"changed since the interrupted run; restore them, or pass --overwrite "
+                f"instead of --resume to start over")
+        if not os.path.exists(self.part) or os.path.getsize(self.part) < saved.offset:
+            raise ConfigError(f"{self.where}: cannot resume {self.shown}: its part file "
+                              f"{self.part} is missing or shorter than the checkpoint says")
+        return saved
 
-    def __enter__(self) -> IO[str]:
-        self.check()
+    def finished(self) -> bool:
+        """Whether a resumed run has nothing to do: the output is complete."""
+        return os.path.exists(self.path) and self.load_checkpoint() is None
+
+    def load_checkpoint(self) -> Checkpoint | None:
+        try:
+            with open(self.checkpoint_path, encoding="utf-8") as f:
+                data = json.load(f)
+            return Checkpoint(**data)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(f"{self.where}: {self.checkpoint_path} is not a checkpoint "
+                              f"this version can read ({exc}); delete it to start over"
+                              ) from None
+
+    # -- the run ------------------------------------------------------------------
+
+    def open(self, resume: bool = False) -> int:
+        """Open the part files, truncated to the checkpoint when resuming; return
+        the number of input items already written."""
+        saved = self.check(resume)
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        self._file = open(self.temp, "w", encoding="utf-8")
-        return self._file
+        self._file = self._open_part(self.part, saved.offset if saved else 0)
+        self._errors_file = self._open_part(self.errors_part, saved.errors_offset if saved else 0)
+        if saved is not None:
+            self.items, self.failures = saved.items, saved.failures
+            self._offset, self._errors_offset = saved.offset, saved.errors_offset
+        self._saved = time.monotonic()
+        return self.items
+
+    def _open_part(self, path: str, offset: int) -> IO[str]:
+        f = open(path, "a+", encoding="utf-8", newline="")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            raise ConfigError(f"{self.where}: another run is writing {self.shown}") from None
+        f.truncate(offset)
+        return f
+
+    def write(self, text: str, items: int, failures: Iterable[Mapping[str, Any]] = ()) -> None:
+        """Append ``text``, which completes the output up to ``items`` input items,
+        and the error records of items that failed among them."""
+        assert self._file is not None and self._errors_file is not None
+        self._file.write(text)
+        self._offset += len(text.encode("utf-8"))
+        for record in failures:
+            line = json.dumps(record, ensure_ascii=False) + "\n"
+            self._errors_file.write(line)
+            self._errors_offset += len(line.encode("utf-8"))
+            self.failures += 1
+        self.items = items
+        if time.monotonic() - self._saved >= CHECKPOINT_EVERY:
+            self.save_checkpoint()
+
+    def save_checkpoint(self) -> None:
+        """Make what is written durable, then record it."""
+        assert self._file is not None and self._errors_file is not None
+        for f in (self._file, self._errors_file):
+            f.flush()
+            os.fsync(f.fileno())
+        saved = Checkpoint(settings_hash(self.settings), self.settings, self.items,
+                           self._offset, self._errors_offset, self.failures)
+        temp = self.checkpoint_path + ".tmp"
+        with open(temp, "w", encoding="utf-8") as f:
+            json.dump(asdict(saved), f, ensure_ascii=False, default=str)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, self.checkpoint_path)
+        self._saved = time.monotonic()
 
     def commit(self) -> None:
-        """Close the temporary file and rename it to the output path."""
-        assert self._file is not None
-        self._file.close()
-        if os.path.exists(self.path) and not self.overwrite:
+        """Rename the part file to the output path (and the errors list beside it)."""
+        assert self._file is not None and self._errors_file is not None
+        if os.path.exists(self.path) and not self.overwrite and self.load_checkpoint() is None:
             raise ConfigError(f"{self.where}: {self.shown} appeared during the run; "
-                              f"the result is kept in {self.temp}")
-        os.replace(self.temp, self.path)
-        self._file = None
+                              f"the result is kept in {self.part}")
+        for f in (self._file, self._errors_file):
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(self.part, self.path)
+        if self.failures:
+            os.replace(self.errors_part, self.errors)
+        else:
+            os.unlink(self.errors_part)
+            if os.path.exists(self.errors):  # a stale list from an earlier run
+                os.unlink(self.errors)
+        self._close_files()
+        if os.path.exists(self.checkpoint_path):
+            os.unlink(self.checkpoint_path)
+
+    def __enter__(self) -> OutputFile:
+        return self
 
     def __exit__(
         self,
@@ -67,7 +219,25 @@ class OutputFile:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._file is not None:  # not committed: leave nothing behind
-            self._file.close()
-            os.unlink(self.temp)
-            self._file = None
+        if self._file is None:
+            return
+        bad_input = exc_type is not None and issubclass(exc_type, ConfigError)
+        if self.items and not bad_input:
+            self.save_checkpoint()  # resumable
+            self._close_files()
+            return
+        self._close_files()
+        for path in (self.part, self.errors_part, self.checkpoint_path):
+            if os.path.exists(path):
+                os.unlink(path)
+
+    def _close_files(self) -> None:
+        for f in (self._file, self._errors_file):
+            if f is not None:
+                f.close()
+        self._file = self._errors_file = None
+
+    @property
+    def resumable(self) -> bool:
+        """Whether a checkpoint of an unfinished run is on disk."""
+        return os.path.exists(self.checkpoint_path)

@@ -7,13 +7,17 @@
         summary = run_job(job.with_overrides(corpus=replace(job.corpus, limit=500)),
                           progress=bar.update)
 
-The output is written as the CLI writes it: to a hidden temporary file beside the
-target, renamed into place when the run completes; an existing output is refused
-unless ``output.overwrite``.  Gateways are started for the run and stopped after it.
+The output is written as the CLI writes it: to a hidden part file beside the
+target, with a checkpoint, renamed into place when the run completes; an existing
+output is refused unless ``output.overwrite``.  A run that stops early (an error, a
+signal, a killed driver) is continued with ``run_job(job, resume=True)``.  Gateways
+are started for the run, replaced when they die, and stopped after it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import os
 import sys
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .corpus import Corpus, open_corpus
-from .engine import Emit, RunOptions, Session, run_options
+from .engine import Emit, ItemFailure, OnError, RunOptions, Session, run_options
 from .errors import ConfigError
 from .gateways import GatewayPool
 from .jobs import Job, JobError, prepare_task
@@ -36,62 +40,122 @@ Progress = Callable[[int], object]
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What one run did: the file written, items and tokens read, time taken."""
+    """What one run did: the file written, items and tokens read, time taken.
+
+    ``items`` counts this run's items; ``resumed_from`` those an interrupted run
+    had written before.  ``failures`` lists the items left out or recorded as
+    errors (under ``on_error`` skip or record), also written to ``errors_path``.
+    """
 
     output: str
     items: int
     tokens: int | None  # None when items are texts, tokenized by the workers
     seconds: float
     per_gateway: Mapping[str, int]  # items each gateway delivered, by gateway id
+    resumed_from: int = 0
+    failures: tuple[ItemFailure, ...] = ()
+    errors_path: str | None = None
+    restarts: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    already_complete: bool = False  # a resume found the output finished
 
     @property
     def items_per_second(self) -> float:
         return self.items / max(self.seconds, 1e-9)
 
 
-def run_job(job: Job, progress: Progress | None = None) -> RunSummary:
+def run_job(job: Job, progress: Progress | None = None, resume: bool = False) -> RunSummary:
     """Run ``job`` to completion, writing its output; return a :class:`RunSummary`.
 
+    With ``resume``, continue the run a checkpoint beside the output records (a
+    no-op when the output is complete, a fresh run when there is no checkpoint).
     Everything that can be checked is checked before a gateway starts.  Raises
     :class:`~nlp_parallel.jobs.JobError` for bad input (also bad user data found
-    while reading, named by file), :class:`~nlp_parallel.errors.ResourceMissing`,
-    and the errors :func:`nlp_parallel.map` raises while running.
+    while reading, named by file, or a resume whose settings changed),
+    :class:`~nlp_parallel.errors.ResourceMissing`, and the errors
+    :func:`nlp_parallel.map` raises while running.
     """
     try:
         with open_corpus(job.corpus) as corpus:
-            return _run(job, corpus, progress)
+            return _run(job, corpus, progress, resume)
     except JobError:
         raise
     except ConfigError as exc:
         raise JobError(f"{job.file}: {exc}") from None
 
 
-def _run(job: Job, corpus: Corpus, progress: Progress | None) -> RunSummary:
+def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool) -> RunSummary:
     corpus.check()
-    out = OutputFile(job.output.path, job.output.overwrite)
-    out.check()
-    module, settings = plan_job(job)
-    counter = _TokenCounter()
+    out = output_file(job)
+    if resume and out.finished():
+        return RunSummary(job.output.path, 0, None, 0.0, {}, already_complete=True)
+    out.check(resume)
     started = time.perf_counter()
-    with GatewayPool(job.specs) as pool:
-        session = Session(pool.gateways, module, settings)
-        try:
-            with out as f:
-                reported = 0
-                for chunk in session.run(counter.count(corpus.items())):
-                    f.write(chunk if isinstance(chunk, str) else _json_lines(chunk))
+    with out:
+        done = out.open(resume)
+        base = job.corpus.start + done
+        module, settings = plan_job(job, index_base=base)
+        counter = _TokenCounter()
+        items = counter.count(itertools.islice(corpus.items(), done, None))
+        with GatewayPool(job.specs) as pool:
+            session = Session(pool.gateways, module, settings, pool.restart,
+                              record=lambda failure: _record_line(failure, base))
+            if progress is not None and done:
+                progress(done)  # a resumed run starts where the last one stopped
+            try:
+                written = reported = 0
+                for chunk in session.run(items):
+                    failures = session.failures[written:]
+                    written = len(session.failures)
+                    out.write(chunk if isinstance(chunk, str) else _json_lines(chunk),
+                              done + session.delivered,
+                              (_error_record(f, base) for f in failures))
                     if progress is not None:
                         progress(session.delivered - reported)
                         reported = session.delivered
                 out.commit()
-        finally:
-            session.close()
-    return RunSummary(job.output.path, session.delivered, counter.tokens,
-                      time.perf_counter() - started, dict(session.counts))
+            finally:
+                session.close()
+    return RunSummary(
+        job.output.path, session.delivered, counter.tokens, time.perf_counter() - started,
+        dict(session.counts), done,
+        tuple(dataclasses.replace(f, index=f.index + base) for f in session.failures),
+        out.errors if out.failures else None, dict(session.restarts))
 
 
-def plan_job(job: Job) -> tuple[RemoteModule, RunOptions]:
-    """The module the workers run and its settings; raises ConfigError / ResourceMissing."""
+def output_file(job: Job) -> OutputFile:
+    """The job's output, with the settings that must not change across a resume."""
+    return OutputFile(job.output.path, job.output.overwrite, settings=output_settings(job))
+
+
+def output_settings(job: Job) -> dict[str, Any]:
+    """What shapes the output's bytes; gateways, batch sizes and timeouts do not."""
+    corpus = dataclasses.asdict(job.corpus)
+    corpus.pop("where", None)
+    return {
+        "corpus": corpus,
+        "task": dataclasses.asdict(job.task),
+        "output.format": job.output.format,
+        "on_error": job.on_error,
+    }
+
+
+def _record_line(failure: ItemFailure, base: int) -> str:
+    return json.dumps(failure.record(base), ensure_ascii=False) + "\n"
+
+
+def _error_record(failure: ItemFailure, base: int) -> dict[str, Any]:
+    record = {"index": failure.index + base, "type": failure.error_type,
+              "message": failure.message, "item": failure.item}
+    if failure.traceback:
+        record["traceback"] = failure.traceback
+    return record
+
+
+def plan_job(job: Job, index_base: int | None = None) -> tuple[RemoteModule, RunOptions]:
+    """The module the workers run and its settings; raises ConfigError / ResourceMissing.
+
+    ``index_base`` is the corpus index of the first item sent (default: the
+    corpus's ``start``)."""
     task = prepare_task(job.task)
     if job.task.name == "module":  # a user's module, found beside the job file
         sys.path.insert(0, os.path.dirname(os.path.abspath(job.file)))
@@ -108,9 +172,11 @@ def plan_job(job: Job) -> tuple[RemoteModule, RunOptions]:
             step = RemoteModule.resolve(task.module)
             options = {"steps": [{"name": task.name, "source": step.source,
                                   "filename": step.filename, "options": dict(task.options)}]}
-        options["output"] = {"format": job.output.format, "index_base": job.corpus.start}
+        base = job.corpus.start if index_base is None else index_base
+        options["output"] = {"format": job.output.format, "index_base": base}
     emit = Emit.TEXT if module.batched else Emit.RESULTS
-    return module, run_options(options, job.batch_size, emit, job.timeout)
+    return module, run_options(options, job.batch_size, emit, job.timeout,
+                               on_error=OnError(job.on_error), max_restarts=job.max_restarts)
 
 
 def _json_lines(results: list[Any]) -> str:
