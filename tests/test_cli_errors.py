@@ -76,6 +76,13 @@ CASES = {
     "bad count": (GOOD.replace("[[popen, 1]]", "[[popen, 0]]"),
                   ["specs:", "count must be a positive integer"]),
     "negative limit": (GOOD.replace("limit: 20", "limit: -1"), ["corpus.limit"]),
+    "unknown on_error": (GOOD + "on_error: ignore\n",
+                         ["on_error: 'ignore' is not one of fail, record, skip"]),
+    "record without jsonl": (GOOD.replace("format: jsonl", "format: tagged")
+                             + "on_error: record\n",
+                             ["on_error: record", "only output.format jsonl", "use skip"]),
+    "negative max_restarts": (GOOD + "max_restarts: -1\n",
+                              ["max_restarts: expected a whole number"]),
     "invalid grammar": (GOOD.replace("{name: tag}",
                                      "{name: chunk, options: {grammar: 'NP: {<DT>'}}")
                         .replace("view: sents", "view: tagged_sents"),
