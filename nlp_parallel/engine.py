@@ -241,6 +241,7 @@ class _Node:
     generation: int = 0
     was_ready: bool = False
     why: str = ""  # why it last went down
+    failed_restarts: int = 0  # in a row
 
 
 class Session:
@@ -382,7 +383,7 @@ class Session:
             self.nodes[index].gateway = message.gateway
             self.open_node(index)
         elif isinstance(message, _RestartFailed):
-            self.node_down(index, message.why)
+            self.restart_failed(index, message.why)
         elif message is _CLOSED:
             self.on_closed(index)
         elif self.module.batched:
@@ -483,6 +484,7 @@ class Session:
 
     def on_ready(self, index: int, fields: dict) -> None:
         self.enter(self.nodes[index], _State.READY)
+        self.nodes[index].failed_restarts = 0
 
     def on_done(self, index: int, fields: dict) -> None:
         first = self.sched.complete(index, fields["seq"], fields["seconds"])
@@ -599,15 +601,24 @@ class Session:
             return
         self.restarts[gw_id] += charge
         self.enter(node, _State.STARTING)
+        pause = min(0.5 * node.failed_restarts, 5.0)  # a host that refuses: back off
         thread = threading.Thread(
-            target=self._restart, args=(index, node.gateway, node.generation), daemon=True,
-            name=f"restart {gw_id}",
+            target=self._restart, args=(index, node.gateway, node.generation, pause),
+            daemon=True, name=f"restart {gw_id}",
         )
         self._threads.append(thread)
         thread.start()
 
-    def _restart(self, index: int, gateway: Gateway, generation: int) -> None:
+    def restart_failed(self, index: int, why: str) -> None:
+        """Try again, after a pause, while the gateway's restarts last."""
+        node = self.nodes[index]
+        node.failed_restarts += 1
+        self.enter(node, _State.BROKEN)
+        self.node_down(index, why)
+
+    def _restart(self, index: int, gateway: Gateway, generation: int, pause: float) -> None:
         assert self.restart is not None
+        time.sleep(pause)
         try:
             message: object = _Restarted(self.restart(gateway))
         except Exception as exc:  # reported to the loop, which decides
@@ -669,6 +680,12 @@ class Session:
                 self.node_down(index, why, "Timeout", hung=True)
             elif node.state is _State.BROKEN and waited > 5 * TICK:
                 self.node_down(index, "connection closed")
+            elif node.state is _State.STARTING and waited > self.settings.start_timeout + 10:
+                # A restart stuck connecting (its pause included): give up on it;
+                # the pool stops whatever it starts late.
+                node.generation += 1
+                node.why = f"restart did not finish within {self.settings.start_timeout:g} s"
+                self.enter(node, _State.DEAD)
             elif node.state is _State.READY and timeout is not None:
                 since = self.sched.running_since(index)
                 if since is not None and now - since > timeout:

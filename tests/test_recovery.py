@@ -158,3 +158,40 @@ def test_session_lists_the_failures_of_its_run(pool2):
     assert text.split() == [str(i + 1) for i in range(12) if i not in (5, 9)]
     assert [(f.index, f.error_type) for f in session.failures] == [(5, "ValueError"),
                                                                   (9, "WorkerDied")]
+
+
+def test_a_restart_that_fails_is_tried_again(no_orphans):
+    """A host that refuses for a while (rebooting, say) is retried with a pause."""
+    with GatewayPool([("popen", 1)]) as pool:
+        refusals = []
+
+        def flaky_restart(gateway):
+            if len(refusals) < 2:
+                refusals.append(gateway)
+                raise nlp_parallel.GatewayStartError(str(gateway), "connection refused")
+            return pool.restart(gateway)
+
+        session = Session(pool.gateways, RemoteModule.resolve(pids),
+                          run_options(batch_size=20), flaky_restart)
+        try:
+            seen: list[int] = []
+            for batch in session.run(range(600)):
+                if not seen:
+                    os.kill(batch[0], signal.SIGKILL)
+                seen.extend(batch)
+        finally:
+            session.close()
+        assert len(seen) == 600 and len(refusals) == 2
+        assert session.restarts == {"gw0": 3}
+
+
+def test_a_gateway_that_cannot_restart_is_given_up_on():
+    with GatewayPool([("popen", 1)]) as pool:
+        def refuse(gateway):
+            raise nlp_parallel.GatewayStartError(str(gateway), "connection refused")
+
+        results = nlp_parallel.engine.run(pool.gateways, RemoteModule.resolve(pids), range(600),
+                                          run_options(batch_size=20, max_restarts=2), refuse)
+        os.kill(next(results)[0], signal.SIGKILL)
+        with pytest.raises(GatewayLost, match="no gateway left .*connection refused"):
+            list(results)
