@@ -39,6 +39,7 @@ class Checkpoint:
     settings: str  # hash of the settings that shape the output
     described: Mapping[str, Any]  # those settings, to name what changed
     items: int
+    last_index: int | None  # corpus index of the last item written (None: none yet)
     offset: int
     errors_offset: int
     failures: int
@@ -62,12 +63,13 @@ class OutputFile:
     """
 
     def __init__(self, path: str, overwrite: bool, where: str = "output.path",
-                 settings: Mapping[str, Any] | None = None) -> None:
+                 settings: Mapping[str, Any] | None = None, first_index: int = 0) -> None:
         self.path = os.path.abspath(path)
         self.shown = path
         self.overwrite = overwrite
         self.where = where
         self.settings = dict(settings or {})
+        self.first_index = first_index
         directory, name = os.path.split(self.path)
         self.part = os.path.join(directory, f".{name}.part")
         self.errors = self.path + ".errors.jsonl"
@@ -180,7 +182,8 @@ class OutputFile:
         for f in (self._file, self._errors_file):
             f.flush()
             os.fsync(f.fileno())
-        saved = Checkpoint(settings_hash(self.settings), self.settings, self.items,
+        last = self.first_index + self.items - 1 if self.items else None
+        saved = Checkpoint(settings_hash(self.settings), self.settings, self.items, last,
                            self._offset, self._errors_offset, self.failures)
         temp = self.checkpoint_path + ".tmp"
         with open(temp, "w", encoding="utf-8") as f:

@@ -16,6 +16,7 @@ are started for the run, replaced when they die, and stopped after it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -63,8 +64,12 @@ class RunSummary:
         return self.items / max(self.seconds, 1e-9)
 
 
-def run_job(job: Job, progress: Progress | None = None, resume: bool = False) -> RunSummary:
+def run_job(job: Job, progress: Progress | None = None, resume: bool = False,
+            pool: GatewayPool | None = None) -> RunSummary:
     """Run ``job`` to completion, writing its output; return a :class:`RunSummary`.
+
+    The job's gateways are started for the run and stopped after it, unless a
+    started ``pool`` is given to run on instead (it is left running).
 
     With ``resume``, continue the run a checkpoint beside the output records (a
     no-op when the output is complete, a fresh run when there is no checkpoint).
@@ -76,14 +81,15 @@ def run_job(job: Job, progress: Progress | None = None, resume: bool = False) ->
     """
     try:
         with open_corpus(job.corpus) as corpus:
-            return _run(job, corpus, progress, resume)
+            return _run(job, corpus, progress, resume, pool)
     except JobError:
         raise
     except ConfigError as exc:
         raise JobError(f"{job.file}: {exc}") from None
 
 
-def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool) -> RunSummary:
+def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
+         borrowed: GatewayPool | None) -> RunSummary:
     corpus.check()
     out = output_file(job)
     if resume and out.finished():
@@ -96,7 +102,7 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool) -> R
         module, settings = plan_job(job, index_base=base)
         counter = _TokenCounter()
         items = counter.count(itertools.islice(corpus.items(), done, None))
-        with GatewayPool(job.specs) as pool:
+        with contextlib.nullcontext(borrowed) if borrowed else GatewayPool(job.specs) as pool:
             session = Session(pool.gateways, module, settings, pool.restart,
                               record=lambda failure: _record_line(failure, base))
             if progress is not None and done:
@@ -124,7 +130,8 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool) -> R
 
 def output_file(job: Job) -> OutputFile:
     """The job's output, with the settings that must not change across a resume."""
-    return OutputFile(job.output.path, job.output.overwrite, settings=output_settings(job))
+    return OutputFile(job.output.path, job.output.overwrite, settings=output_settings(job),
+                      first_index=job.corpus.start)
 
 
 def output_settings(job: Job) -> dict[str, Any]:

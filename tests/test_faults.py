@@ -174,6 +174,11 @@ def test_signal_stops_workers_and_keeps_output_resumable(sig, code, said, tmp_pa
     assert "Traceback" not in err
     assert wait_gone(workers, 5.0) == []
     assert checkpointed(output) >= 3000 and not output.exists()
+    saved = json.loads(Path(f"{output}.checkpoint").read_text())
+    assert saved["last_index"] == saved["items"] - 1
+    part = output.with_name(f".{output.name}.part")
+    assert part.stat().st_size == saved["offset"], "a clean stop records all it wrote"
+    assert len(part.read_bytes().splitlines()) == saved["items"]
     assert main(["run", str(job), "--resume", "--quiet"]) == 0
     assert output.read_bytes() == clean_brown
 
