@@ -342,8 +342,11 @@ def _why_not_started(spec: GatewaySpec, exc: Exception) -> str:
         return f"cannot resolve the host of socket={xspec.socket}"
     if isinstance(exc, FileNotFoundError) and xspec.popen:
         return f"no such Python: {exc.filename}"
-    if isinstance(exc, ConnectionError):
+    if isinstance(exc, OSError) and xspec.socket:
         return f"cannot connect to socket={xspec.socket}: {exc.strerror or exc}"
+    if isinstance(exc, (BrokenPipeError, EOFError)):
+        return (f"the gateway exited as it started (its pipe closed); "
+                f"is python={xspec.python or 'python'} a Python 3.8 or newer?")
     if isinstance(exc, AssertionError) and host:
         return ("the host answered the bootstrap with unexpected output; does a shell "
                 "start-up file there print to stdout?")
