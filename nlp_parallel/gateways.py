@@ -64,8 +64,12 @@ class GatewayPool:
     them all and kills any that do not exit within :data:`STOP_TIMEOUT` seconds, so no
     worker process outlives the pool.
 
+    ``min_gateways`` (default: all) is how many must start; the pool goes on without
+    the others.  A ``socket=`` spec to another machine needs ``allow_insecure_socket``
+    (see :data:`~nlp_parallel.specs.SOCKET_RISK`).
+
     Raises :class:`SpecError` for malformed specs (before anything starts) and
-    :class:`GatewayStartError` when a gateway cannot be started.
+    :class:`GatewayStartError` when too few gateways start.
     """
 
     def __init__(

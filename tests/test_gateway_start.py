@@ -6,7 +6,6 @@ Real popen and socket gateways; the ssh side is in test_ssh.py.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import textwrap
