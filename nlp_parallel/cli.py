@@ -3,7 +3,9 @@
 Each subcommand is a function returning an exit code; :func:`main` only dispatches,
 and :func:`error_handler` maps known errors to exit codes: 2 for bad input (one or
 two lines naming the file and key), 1 for a run that failed, 130 for Ctrl-C and
-143 for SIGTERM.  A run stopped early keeps its partial output resumable.
+143 for SIGTERM.  A run stopped early keeps its partial output resumable.  The
+toolkit's warnings (a gateway that did not start while ``min_gateways`` others did)
+are one ``nlp-parallel: warning: ...`` line each.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ import contextlib
 import signal
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 from . import __version__
 from .corpus import open_corpus
+from .engine import local_nltk_version
 from .errors import ConfigError, NlpParallelError, RemoteTaskError, ResourceMissing
-from .gateways import GatewayPool
+from .gateways import GatewayPool, GatewayWarning
 from .jobs import Job, JobError, load_job
 from .runner import RunSummary, output_file, plan_job, run_job
-from .specs import parse_specs
+from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
 
 PROG = "nlp-parallel"
 
@@ -31,7 +35,7 @@ PROG = "nlp-parallel"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    with error_handler(args) as result, _terminate_on_sigterm():
+    with error_handler(args) as result, _warnings_as_lines(), _terminate_on_sigterm():
         result.code = args.command(args, result)
     return result.code
 
@@ -102,6 +106,22 @@ def _say(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
 
 
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Show the toolkit's warnings as one line each, like its errors."""
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
+            if issubclass(category, GatewayWarning):
+                _say(f"warning: {message}")
+            else:
+                shown(message, category, *args, **kw)
+
+        warnings.showwarning = show
+        yield
+
+
 def _debug_trace(debug: bool) -> None:
     if debug:
         traceback.print_exc()
@@ -142,15 +162,27 @@ def cmd_validate(args: argparse.Namespace, result: _Result) -> int:
         raise JobError(f"{job.file}: {exc}") from None
     print(f"{job.file}: ok: {job.task.name} over "
           f"{job.corpus.name or job.corpus.path} ({job.corpus.view}) on "
-          f"{len(job.specs)} gateway(s), writing {job.output.format} to {job.output.path}")
+          f"{_gateway_count(job.specs)}, writing {job.output.format} to {job.output.path}")
     return 0
+
+
+def _gateway_count(specs: GatewaySpecs) -> str:
+    fixed = sum(1 for s in specs if not s.auto)
+    auto = len(specs) - fixed
+    text = f"{fixed} gateway(s)" if fixed or not auto else ""
+    if auto:
+        text += (" and " if text else "") + f"one per core on {auto} host(s)"
+    if specs.min_gateways is not None:
+        text += f" (at least {specs.min_gateways} must start)"
+    return text
 
 
 def _load(args: argparse.Namespace) -> Job:
     job = load_job(args.job)
     try:
-        if args.specs:
-            job = replace(job, specs=parse_specs(args.specs))
+        if args.specs or args.hosts:
+            job = replace(job, specs=_command_line_specs(
+                args, job.allow_insecure_socket, job.specs.min_gateways))
         if args.limit is not None:
             if args.limit < 0:
                 raise ConfigError(f"--limit: must be at least 0, not {args.limit}")
@@ -162,6 +194,24 @@ def _load(args: argparse.Namespace) -> Job:
     except ConfigError as exc:
         raise JobError(f"{job.file}: {exc}") from None
     return job
+
+
+def _command_line_specs(
+    args: argparse.Namespace, allow_insecure_socket: bool = False,
+    min_gateways: int | None = None,
+) -> GatewaySpecs:
+    """The gateways of ``--specs`` and ``--hosts`` together; raises ConfigError."""
+    entries: list[Any] = list(args.specs or [])
+    if args.hosts:
+        try:
+            entries += read_hosts_file(args.hosts, allow_insecure_socket)
+        except ConfigError as exc:
+            raise ConfigError(f"--hosts: {exc}") from None
+    try:
+        specs = parse_specs(entries, allow_insecure_socket=allow_insecure_socket)
+    except ConfigError as exc:
+        raise ConfigError(f"--specs: {exc}") from None
+    return with_min_gateways(specs, min_gateways)
 
 
 def _total(job: Job) -> int | None:
@@ -235,12 +285,37 @@ def cmd_corpora(args: argparse.Namespace, result: _Result) -> int:
 
 
 def cmd_check(args: argparse.Namespace, result: _Result) -> int:
-    with GatewayPool(args.specs or None) as pool:
+    """Start every gateway and print one line each; 1 when any did not start."""
+    if args.job:
+        job = _load(args)
+        specs: GatewaySpecs = job.specs
+    elif args.specs or args.hosts:
+        specs = _command_line_specs(args)
+    else:
+        specs = parse_specs(None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GatewayWarning)  # the failures are listed below
+        pool = GatewayPool(specs, min_gateways=1)
+        pool.start()
+    with pool:
         for info in pool.describe():
-            print(f"{info['gateway']}: host {info['host']}, Python {info['python']}, "
-                  f"NLTK {info['nltk'] or 'not installed'}, {info['cpus']} cores, "
-                  f"round trip {info['rtt_ms']:.2f} ms")
-    return 0
+            print(_describe(info))
+        for failure in pool.failures:
+            reason = str(failure).removeprefix(f"gateway {failure.spec}: ")
+            print(f"{failure.spec}: not started: {reason}")
+    return 1 if pool.failures else 0
+
+
+def _describe(info: dict) -> str:
+    ours = local_nltk_version()
+    nltk = f"NLTK {info['nltk']}" if info["nltk"] else "NLTK not installed"
+    if info["nltk"] != ours and ours is not None:
+        nltk += f" (this driver has {ours}: tasks that use NLTK refuse this gateway)"
+    python = f"Python {info['python']}"
+    if info.get("executable"):
+        python += f" ({info['executable']})"
+    return (f"{info['gateway']}: host {info['host']}, {python}, {nltk}, "
+            f"{info['cpus']} cores, round trip {info['rtt_ms']:.2f} ms")
 
 
 def cmd_data(args: argparse.Namespace, result: _Result) -> int:
@@ -273,8 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = command(name, func, text)
         p.add_argument("job", help="the job's YAML file")
-        p.add_argument("--specs", nargs="+", metavar="SPEC",
-                       help="gateway specs replacing the job's, e.g. 2*popen ssh=host")
+        _gateway_options(p, "replacing the job's specs and hosts_file")
         p.add_argument("--limit", type=int, help="process at most N items")
         p.add_argument("--output", help="write here instead of the job's output.path")
         p.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -287,7 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     command("corpora", cmd_corpora, "list installed NLTK corpora and their views")
     p = command("check", cmd_check, "start each gateway and report host, Python, NLTK, "
                                     "cores and round-trip latency")
-    p.add_argument("--specs", nargs="+", metavar="SPEC", help="default: popen per core")
+    p.add_argument("job", nargs="?", help="check this job's gateways")
+    _gateway_options(p, "instead of a job's (default: one popen per core)")
+    p.set_defaults(limit=None, output=None, overwrite=False)
     data = sub.add_parser("data", help="install NLTK data").add_subparsers(
         title="data commands", required=True, metavar="COMMAND")
     p = data.add_parser("install", help="install NLTK data packages",
@@ -300,3 +376,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(default: NLTK's own choice)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
+
+
+def _gateway_options(parser: argparse.ArgumentParser, which: str) -> None:
+    parser.add_argument("--specs", nargs="+", metavar="SPEC",
+                        help=f"gateway specs {which}, e.g. 2*popen ssh=host 'auto*ssh=node1'")
+    parser.add_argument("--hosts", metavar="FILE",
+                        help=f"a hosts file, one 'SPEC [COUNT]' per line, {which}")

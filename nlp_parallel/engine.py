@@ -185,8 +185,18 @@ def local_nltk_version() -> str | None:
 def check_hello(spec: str, hello: dict, module: RemoteModule) -> None:
     """Refuse a worker this driver cannot trust to give the same results.
 
+    A task that runs NLTK code -- a module importing ``nltk``, and every built-in task
+    (``remote_tasks.*``; the pipeline imports nothing itself but runs steps that do)
+    -- needs the driver's NLTK version on every worker.  A worker whose NLTK differs
+    while the task does not use it only gets a
+    :class:`~nlp_parallel.gateways.GatewayWarning`: its results cannot differ.
+
     Raises :class:`HandshakeError`.
     """
+    import warnings
+
+    from .gateways import GatewayWarning  # the engine needs gateways only for type hints
+
     if hello.get("protocol") != worker.PROTOCOL:
         raise HandshakeError(
             spec, f"worker speaks protocol {hello.get('protocol')}, this driver {worker.PROTOCOL}"
@@ -195,13 +205,23 @@ def check_hello(spec: str, hello: dict, module: RemoteModule) -> None:
     if python < (3, 8):
         raise HandshakeError(spec, f"runs Python {hello.get('python')}; workers need 3.8 or newer")
     ours, theirs = local_nltk_version(), hello.get("nltk")
-    if module.needs_nltk and ours is not None and theirs != ours:
-        found = "no NLTK" if theirs is None else f"NLTK {theirs}"
+    if ours is None or theirs == ours:
+        return
+    found = "no NLTK" if theirs is None else f"NLTK {theirs}"
+    builtin = module.name.startswith("remote_tasks.")
+    if module.needs_nltk or builtin:
+        what = "the built-in tasks run" if builtin else f"task {module.name} runs"
         raise HandshakeError(
             spec,
-            f"has {found}, this driver NLTK {ours}; task {module.name} needs the same "
-            f"NLTK on every gateway: install nltk=={ours} there",
+            f"has {found}, this driver NLTK {ours}; {what} NLTK code, which must be the "
+            f"same version on every gateway: install nltk=={ours} there",
         )
+    if theirs is not None:
+        warnings.warn(GatewayWarning(
+            f"gateway {spec}: has {found}, this driver NLTK {ours}; task {module.name} "
+            f"does not import NLTK, so its results are the same, but tasks that do "
+            f"will refuse this gateway"
+        ), stacklevel=2)
 
 
 _CLOSED = object()

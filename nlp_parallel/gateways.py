@@ -1,21 +1,48 @@
-"""Start, hold and stop a job's execnet gateways."""
+"""Start, hold and stop a job's execnet gateways.
+
+All gateways of a pool start at once, each in its own thread: starting one is mostly
+waiting (ssh's connection and key exchange, an interpreter's start-up), so eight
+start in about the time of one.  Every new gateway answers a probe before it counts
+as started, which also reports its host's cores for ``auto`` counts.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import shlex
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TypeVar
 
 import execnet
 
 from .errors import GatewayStartError, SpecError
-from .specs import GatewaySpec, SpecsLike, parse_specs
+from .specs import GatewaySpec, GatewaySpecs, SpecsLike, parse_specs
 
 #: Seconds a stopping gateway may take to finish its current batch before it is killed.
 STOP_TIMEOUT = 2.0
+#: Seconds a started gateway may take to answer its probe.
+PROBE_TIMEOUT = 30.0
+#: ssh connections opened to one host at a time: sshd drops unauthenticated
+#: connections beyond its MaxStartups (10 by default), so more would fail at random.
+SSH_STARTS_PER_HOST = 8
+
+#: Run on every new gateway: proves it serves, and reports its host's cores.
+_PROBE = "import os; channel.send(os.cpu_count() or 1)"
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+class GatewayWarning(UserWarning):
+    """A gateway problem that does not stop the run, such as a host that did not start
+    while ``min_gateways`` others did."""
 
 
 @dataclass(frozen=True)
@@ -37,15 +64,29 @@ class GatewayPool:
     them all and kills any that do not exit within :data:`STOP_TIMEOUT` seconds, so no
     worker process outlives the pool.
 
+    ``min_gateways`` (default: all) is how many must start; the pool goes on without
+    the others.  A ``socket=`` spec to another machine needs ``allow_insecure_socket``
+    (see :data:`~nlp_parallel.specs.SOCKET_RISK`).
+
     Raises :class:`SpecError` for malformed specs (before anything starts) and
-    :class:`GatewayStartError` when a gateway cannot be started.
+    :class:`GatewayStartError` when too few gateways start.
     """
 
-    def __init__(self, specs: SpecsLike = None) -> None:
-        self.specs = parse_specs(specs)
+    def __init__(
+        self,
+        specs: SpecsLike = None,
+        *,
+        min_gateways: int | None = None,
+        allow_insecure_socket: bool = False,
+    ) -> None:
+        self.specs: GatewaySpecs = parse_specs(
+            specs, allow_insecure_socket=allow_insecure_socket, min_gateways=min_gateways
+        )
         self._group: execnet.Group | None = None
         self._gateways: tuple[Gateway, ...] = ()
         self._lock = threading.Lock()  # restarts run in threads
+        #: The gateways that did not start, when ``min_gateways`` let the pool go on.
+        self.failures: tuple[GatewayStartError, ...] = ()
 
     def __enter__(self) -> GatewayPool:
         self.start()
@@ -63,7 +104,8 @@ class GatewayPool:
         return iter(self.gateways)
 
     def __len__(self) -> int:
-        return len(self.specs)
+        """The started gateways; before start, the specs (an ``auto`` count as one)."""
+        return len(self._gateways) if self.started else len(self.specs)
 
     @property
     def started(self) -> bool:
@@ -76,19 +118,30 @@ class GatewayPool:
         return self._gateways
 
     def start(self) -> None:
-        """Start every gateway; a no-op when already started."""
+        """Start every gateway at once; a no-op when already started.
+
+        An ``auto`` count starts the rest of its gateways once the first reports its
+        host's cores.  When some gateways fail but ``min_gateways`` start, a
+        :class:`GatewayWarning` names the failed ones (also kept in :attr:`failures`).
+
+        Raises :class:`GatewayStartError` naming a failed gateway when fewer than
+        ``min_gateways`` start, and :class:`SpecError` when ``auto`` counts give
+        fewer gateways than ``min_gateways``.
+        """
         if self._group is not None:
             return
         group = execnet.Group()
         self._group = group
         try:
-            started: dict[str, execnet.Gateway] = {}
-            for wave in _waves(self.specs):
-                started.update(_start_concurrently(group, wave))
+            started, failed = _Starter(group, self.specs).start_all()
+            _require(self.specs, started, failed)
         except BaseException:
             self.close()
             raise
-        self._gateways = tuple(Gateway(s, started[s.id]) for s in self.specs)
+        self._gateways = tuple(started)
+        self.failures = tuple(f.error() for f in failed)
+        if failed:
+            warnings.warn(GatewayWarning(_going_on(self.specs, started, failed)), stacklevel=3)
 
     def restart(self, gw: Gateway) -> Gateway:
         """Kill ``gw`` (its worker may be hung) and start a new gateway from its spec.
@@ -102,11 +155,9 @@ class GatewayPool:
             raise GatewayStartError(str(gw), "cannot restart: the pool is closed")
         kill(gw.gateway)
         try:
-            new = Gateway(gw.spec, group.makegateway(gw.spec.xspec))
-        except Exception as exc:  # execnet raises plain exceptions of many kinds
-            raise GatewayStartError(
-                str(gw), f"could not restart: {type(exc).__name__}: {exc}".rstrip(": ")
-            ) from None
+            new, _ = _start_one(group, gw.spec)
+        except _NotStarted as exc:
+            raise GatewayStartError(str(gw), f"could not restart: {exc}") from None
         with self._lock:
             if self._group is not group:  # closed while it started
                 kill(new.gateway)
@@ -176,21 +227,199 @@ def _waves(specs: tuple[GatewaySpec, ...]) -> list[list[GatewaySpec]]:
     return waves
 
 
-def _start_concurrently(
-    group: execnet.Group, specs: list[GatewaySpec]
-) -> dict[str, execnet.Gateway]:
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(specs)) as executor:
-        futures = {executor.submit(group.makegateway, s.xspec): s for s in specs}
-        started = {}
-        failure: GatewayStartError | None = None
-        for future in concurrent.futures.as_completed(futures):
-            spec = futures[future]
-            try:
-                started[spec.id] = future.result()
-            except Exception as exc:  # execnet raises plain exceptions of many kinds
-                failure = failure or GatewayStartError(
-                    str(spec), f"could not start: {type(exc).__name__}: {exc}".rstrip(": ")
-                )
-    if failure is not None:
-        raise failure
-    return started
+class _NotStarted(Exception):
+    """Why one gateway did not start; the starter turns it into a :class:`_Failure`."""
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A gateway that did not start, and why."""
+
+    spec: GatewaySpec
+    reason: str
+
+    def error(self) -> GatewayStartError:
+        return GatewayStartError(str(self.spec), self.reason)
+
+
+class _Starter:
+    """Starts a pool's gateways concurrently, a few at a time per ssh host."""
+
+    def __init__(self, group: execnet.Group, specs: GatewaySpecs) -> None:
+        self.group = group
+        self.specs = specs
+        self.taken = {s.id for s in specs}
+        self._lock = threading.Lock()
+        self._per_host: dict[tuple[str | None, ...], threading.Semaphore] = {}
+
+    def start_all(self) -> tuple[list[Gateway], list[_Failure]]:
+        """Start every spec, wave by wave; return the gateways in spec order, and
+        the failures."""
+        outcome: dict[str, tuple[list[Gateway], list[_Failure]]] = {}
+        for wave in _waves(self.specs):
+            ready = []
+            for spec in wave:
+                if spec.via is not None and not outcome[spec.via][0]:
+                    why = f"not started: it goes via {spec.via}, which did not start"
+                    outcome[spec.id] = ([], [_Failure(spec, why)])
+                else:
+                    ready.append(spec)
+            outcome.update(zip((s.id for s in ready), _concurrently(self.start_spec, ready)))
+        started = [gw for s in self.specs for gw in outcome[s.id][0]]
+        failed = [f for s in self.specs for f in outcome[s.id][1]]
+        return started, failed
+
+    def start_spec(self, spec: GatewaySpec) -> tuple[list[Gateway], list[_Failure]]:
+        """Start one spec's gateway -- for ``auto``, then one more per further core."""
+        try:
+            first, cpus = self.start_one(spec)
+        except _NotStarted as exc:
+            return [], [_Failure(spec, str(exc))]
+        if not spec.auto:
+            return [first], []
+        more = [GatewaySpec(spec.spec, i) for i in self._more_ids(spec.id, cpus - 1)]
+        outcomes = _concurrently(self.attempt, more)
+        started = [first] + [o for o in outcomes if isinstance(o, Gateway)]
+        return started, [o for o in outcomes if isinstance(o, _Failure)]
+
+    def attempt(self, spec: GatewaySpec) -> Gateway | _Failure:
+        try:
+            return self.start_one(spec)[0]
+        except _NotStarted as exc:
+            return _Failure(spec, str(exc))
+
+    def start_one(self, spec: GatewaySpec) -> tuple[Gateway, int]:
+        """Start and probe one gateway; return it and its host's core count.
+
+        Raises :class:`_NotStarted` saying why it did not start.
+        """
+        with self._slot(spec):
+            return _start_one(self.group, spec)
+
+    def _slot(self, spec: GatewaySpec) -> contextlib.AbstractContextManager[object]:
+        xspec = spec.xspec
+        host = xspec.ssh or xspec.vagrant_ssh
+        if not host:
+            return contextlib.nullcontext()
+        key = (xspec.via, host, xspec.ssh_config)
+        with self._lock:
+            slot = self._per_host.setdefault(key, threading.Semaphore(SSH_STARTS_PER_HOST))
+        return slot
+
+    def _more_ids(self, first: str, count: int) -> list[str]:
+        ids: list[str] = []
+        n = 1
+        with self._lock:
+            while len(ids) < count:
+                if f"{first}.{n}" not in self.taken:
+                    ids.append(f"{first}.{n}")
+                    self.taken.add(ids[-1])
+                n += 1
+        return ids
+
+
+def _start_one(group: execnet.Group, spec: GatewaySpec) -> tuple[Gateway, int]:
+    """Start and probe one gateway; return it and its host's core count.
+
+    Raises :class:`_NotStarted` saying why it did not start.
+    """
+    try:
+        gateway = group.makegateway(spec.xspec)
+    except Exception as exc:  # execnet raises plain exceptions of many kinds
+        raise _NotStarted(_why_not_started(spec, exc)) from None
+    return Gateway(spec, gateway), _probe(spec, gateway)
+
+
+def _concurrently(func: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+    """``[func(item) for item in items]``, each call in its own thread."""
+    if not items:
+        return []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(items)) as executor:
+        return list(executor.map(func, items))
+
+
+def _probe(spec: GatewaySpec, gateway: execnet.Gateway) -> int:
+    """The core count the new gateway reports.
+
+    Raises :class:`_NotStarted` when it does not answer.
+    """
+    try:
+        channel = gateway.remote_exec(_PROBE)
+        cpus = channel.receive(PROBE_TIMEOUT)
+    except execnet.TimeoutError:
+        raise _NotStarted(f"started, but did not answer within {PROBE_TIMEOUT:g} s") from None
+    except (OSError, EOFError, execnet.RemoteError):
+        raise _NotStarted(_exited(spec, gateway)) from None
+    return cpus if isinstance(cpus, int) and cpus > 0 else 1
+
+
+def _exited(spec: GatewaySpec, gateway: execnet.Gateway) -> str:
+    """Why a gateway closed as it started, from its command's exit status.
+
+    execnet returns a gateway even when the remote command exits at once (a wrong
+    ``python=``), so the status of the local ssh or Python process is the only clue.
+    """
+    popen = getattr(getattr(gateway, "_io", None), "popen", None)
+    status = None
+    if popen is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            status = popen.wait(timeout=STOP_TIMEOUT)
+    python = spec.xspec.python or "python"
+    if status == 127:
+        return (f"no Python {python!r} on the host (exit status 127); "
+                f"give its interpreter with python=/path/to/python")
+    if status is not None:
+        return (f"the gateway exited as it started (exit status {status}); "
+                f"is python={python} a Python 3.8 or newer?")
+    return "the gateway closed its connection as it started"
+
+
+def _why_not_started(spec: GatewaySpec, exc: Exception) -> str:
+    """One line saying why execnet could not start ``spec``."""
+    xspec = spec.xspec
+    host = xspec.ssh or xspec.vagrant_ssh
+    if isinstance(exc, execnet.HostNotFound) and host:
+        command = ["ssh", *(["-F", xspec.ssh_config] if xspec.ssh_config else []),
+                   *host.split(), "true"]
+        return (f"ssh could not connect to {host} or log in there (exit status 255; "
+                f"ssh's own message is on stderr); check that "
+                f"`{shlex.join(command)}` works without a prompt")
+    if isinstance(exc, execnet.HostNotFound):
+        return f"cannot resolve the host of socket={xspec.socket}"
+    if isinstance(exc, FileNotFoundError) and xspec.popen:
+        return f"no such Python: {exc.filename}"
+    if isinstance(exc, OSError) and xspec.socket:
+        return f"cannot connect to socket={xspec.socket}: {exc.strerror or exc}"
+    if isinstance(exc, (BrokenPipeError, EOFError)):
+        return (f"the gateway exited as it started (its pipe closed); "
+                f"is python={xspec.python or 'python'} a Python 3.8 or newer?")
+    if isinstance(exc, AssertionError) and host:
+        return ("the host answered the bootstrap with unexpected output; does a shell "
+                "start-up file there print to stdout?")
+    return f"could not start: {type(exc).__name__}: {exc}".rstrip(": ")
+
+
+def _require(specs: GatewaySpecs, started: list[Gateway], failed: list[_Failure]) -> None:
+    """Raise unless enough gateways started: all, or ``specs.min_gateways``."""
+    wanted = specs.min_gateways
+    if failed and (wanted is None or len(started) < wanted):
+        first, others = failed[0], failed[1:]
+        reason = first.reason
+        if others:
+            reason += (f"; {len(others)} more did not start: "
+                       f"{', '.join(f.spec.id for f in others)}")
+        if wanted is not None:
+            reason += f"; {len(started)} started, fewer than min_gateways ({wanted})"
+        raise GatewayStartError(str(first.spec), reason)
+    if wanted is not None and len(started) < wanted:
+        raise SpecError(
+            f"min_gateways: {wanted} is more than the {len(started)} gateway(s) "
+            f"the specs gave once their auto counts were known"
+        )
+
+
+def _going_on(specs: GatewaySpecs, started: list[Gateway], failed: list[_Failure]) -> str:
+    total = len(started) + len(failed)
+    return (f"{len(failed)} of {total} gateways did not start; going on with "
+            f"{len(started)} (min_gateways {specs.min_gateways}): "
+            + "; ".join(str(f.error()) for f in failed))

@@ -16,12 +16,12 @@ import yaml
 from .corpus import CorpusSpec, parse_corpus
 from .engine import MAX_RESTARTS
 from .errors import ConfigError, ResourceMissing
-from .specs import GatewaySpec, parse_specs
+from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
 from .tasks import FAMILIES, Task, prepare
 from .tasks.base import did_you_mean
 
 TOP_KEYS = ("corpus", "task", "specs", "batch_size", "timeout", "on_error", "max_restarts",
-            "output")
+            "output", "hosts_file", "min_gateways", "allow_insecure_socket")
 ON_ERROR = ("fail", "record", "skip")
 TASK_KEYS = ("name", "options", "steps", "module")
 OUTPUT_KEYS = ("path", "format", "overwrite")
@@ -59,17 +59,23 @@ class OutputSpec:
 
 @dataclass(frozen=True)
 class Job:
-    """A validated job: what to read, what to run, where, and where to write."""
+    """A validated job: what to read, what to run, where, and where to write.
+
+    ``specs`` holds the gateways of ``specs`` and ``hosts_file`` together, and the
+    job's ``min_gateways``; ``allow_insecure_socket`` applies to specs given later
+    (``--specs``) too.
+    """
 
     file: str
     corpus: CorpusSpec
     task: TaskSpec
-    specs: tuple[GatewaySpec, ...]
+    specs: GatewaySpecs
     batch_size: int | str
     timeout: float | None
     output: OutputSpec
     on_error: str = "fail"  # fail, record or skip
     max_restarts: int = MAX_RESTARTS  # per gateway
+    allow_insecure_socket: bool = False
 
     def with_overrides(self, **changes: Any) -> Job:
         return replace(self, **changes)
@@ -119,10 +125,10 @@ def parse_job(data: Any, path: str) -> Job:
     base_dir = os.path.dirname(os.path.abspath(path))
     corpus = parse_corpus(data["corpus"], "corpus", base_dir)
     task = parse_task(data["task"])
-    try:
-        specs = parse_specs(_spec_list(data.get("specs")))
-    except ConfigError as exc:
-        raise ConfigError(f"specs: {exc}") from None
+    allow_socket = data.get("allow_insecure_socket", False)
+    if not isinstance(allow_socket, bool):
+        raise ConfigError(f"allow_insecure_socket: expected true or false, not {allow_socket!r}")
+    specs = parse_gateways(data, base_dir, allow_socket)
     output = parse_output(data["output"], task)
     return Job(
         file=path,
@@ -134,7 +140,33 @@ def parse_job(data: Any, path: str) -> Job:
         output=output,
         on_error=_on_error(data.get("on_error", "fail"), output),
         max_restarts=_max_restarts(data.get("max_restarts", MAX_RESTARTS)),
+        allow_insecure_socket=allow_socket,
     )
+
+
+def parse_gateways(data: dict, base_dir: str, allow_insecure_socket: bool) -> GatewaySpecs:
+    """The job's gateways: ``specs`` (default one popen per core, unless a
+    ``hosts_file`` is given), then the hosts file's, at least ``min_gateways`` of
+    which must start.  Raises :class:`ConfigError` naming the key."""
+    entries: list[Any] = []
+    hosts_file = data.get("hosts_file")
+    if hosts_file is not None:
+        if not isinstance(hosts_file, str) or not hosts_file:
+            raise ConfigError(f"hosts_file: expected a file name, not {_kind(hosts_file)}")
+        try:
+            entries = read_hosts_file(os.path.join(base_dir, hosts_file), allow_insecure_socket)
+        except ConfigError as exc:
+            raise ConfigError(f"hosts_file: {exc}") from None
+    listed = _spec_list(data.get("specs"))
+    try:
+        if listed is None:
+            specs = parse_specs(entries or None, allow_insecure_socket=allow_insecure_socket)
+        else:
+            listed = [listed] if isinstance(listed, str) else listed
+            specs = parse_specs([*listed, *entries], allow_insecure_socket=allow_insecure_socket)
+    except ConfigError as exc:
+        raise ConfigError(f"specs: {exc}") from None
+    return with_min_gateways(specs, data.get("min_gateways"))
 
 
 def parse_task(value: Any) -> TaskSpec:
@@ -204,7 +236,7 @@ def _known_keys(mapping: dict, keys: tuple[str, ...], prefix: str) -> None:
 def _spec_list(value: Any) -> Any:
     if value is None or isinstance(value, (list, str)):
         return value
-    raise ConfigError(f"expected a list such as [[popen, 2]], not {_kind(value)}")
+    raise ConfigError(f"specs: expected a list such as [[popen, 2]], not {_kind(value)}")
 
 
 def _batch_size(value: Any) -> int | str:

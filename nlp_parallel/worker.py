@@ -10,7 +10,7 @@ execnet's pure-Python serializer is several times slower than ``json``.
 
 driver -> worker                      worker -> driver
 ----------------                      ----------------
-                                      hello   {protocol, python, nltk, cpus, host, pid}
+                                      hello   {protocol, python, executable, nltk, cpus, host, pid}
 setup   {name, source, options, emit} ready   {}  | failed {index: None, seq: None, ...}
 batch   {seq, start, items}           done    {seq, data, seconds}
                                       | failed {seq, index, data, seconds, ...}
@@ -49,6 +49,7 @@ def hello() -> tuple:
             "protocol": PROTOCOL,
             "python": platform.python_version(),
             "implementation": platform.python_implementation(),
+            "executable": sys.executable,
             "nltk": nltk_version,
             "cpus": os.cpu_count() or 1,
             "host": socket.gethostname(),

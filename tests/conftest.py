@@ -76,3 +76,35 @@ def dataless_pool(tmp_path_factory):
     empty = tmp_path_factory.mktemp("no_nltk_data")
     with GatewayPool([(f"popen//env:NLTK_DATA={empty}//env:HOME={empty}", 2)]) as pool:
         yield pool
+
+
+@pytest.fixture(scope="session")
+def remote_python(tmp_path_factory):
+    """An interpreter like a fresh cluster host's: NLTK and its dependencies only."""
+    from sshd import make_remote_python
+
+    return make_remote_python(tmp_path_factory.mktemp("remote_python"))
+
+
+@pytest.fixture(scope="session")
+def python_without_nltk(tmp_path_factory):
+    """A real interpreter with nothing installed: a host that lacks NLTK."""
+    import subprocess
+    import sys
+
+    venv = tmp_path_factory.mktemp("no_nltk")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    return venv / "bin" / "python"
+
+
+@pytest.fixture(scope="module")
+def ssh_lab(tmp_path_factory):
+    """Two real OpenSSH servers on 127.0.0.1 (hosts nlp-a and nlp-b), stopped after
+    the module; skips only where OpenSSH is not installed."""
+    from sshd import SshServers, missing_tools
+
+    why = missing_tools()
+    if why:
+        pytest.skip(f"{why}; .ci/run installs openssh-server")
+    with SshServers(tmp_path_factory.mktemp("sshd")) as lab:
+        yield lab

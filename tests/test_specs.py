@@ -64,7 +64,8 @@ def test_mixed_list_keeps_order_and_numbers_sequentially():
 
 def test_mixed_list_with_remote_transports():
     """ssh and socket specs mix with popen ones in one list."""
-    result = parse_specs([("popen", 1), ("ssh=host//python=python3", 2), "socket=10.0.0.1:8888"])
+    result = parse_specs([("popen", 1), ("ssh=host//python=python3", 2), "socket=10.0.0.1:8888"],
+                         allow_insecure_socket=True)
     assert ids(result) == ["gw0", "gw1", "gw2", "gw3"]
     assert bodies(result) == ["popen", "ssh=host//python=python3", "ssh=host//python=python3", "socket=10.0.0.1:8888"]
 
@@ -143,12 +144,12 @@ def test_spec_error_is_a_config_error():
 
 ERRORS = [
     pytest.param(["popen//pyhton=python3"], r"unknown key 'pyhton'.*did you mean 'python'", id="typo-key"),
-    pytest.param([("popen", 0)], r"count must be a positive integer, not 0", id="count-0"),
-    pytest.param([("popen", -2)], r"count must be a positive integer, not -2", id="count-neg"),
-    pytest.param([("popen", True)], r"count must be a positive integer, not True", id="count-bool"),
-    pytest.param([("popen", "2")], r"count must be a positive integer, not '2'", id="count-str"),
-    pytest.param([("popen", 2.0)], r"count must be a positive integer, not 2\.0", id="count-float"),
-    pytest.param(["0*popen"], r"count must be a positive integer, not 0", id="star-0"),
+    pytest.param([("popen", 0)], r"count must be a positive integer or auto, not 0", id="count-0"),
+    pytest.param([("popen", -2)], r"count must be a positive integer or auto, not -2", id="count-neg"),
+    pytest.param([("popen", True)], r"count must be a positive integer or auto, not True", id="count-bool"),
+    pytest.param([("popen", "2")], r"count must be a positive integer or auto, not '2'", id="count-str"),
+    pytest.param([("popen", 2.0)], r"count must be a positive integer or auto, not 2\.0", id="count-float"),
+    pytest.param(["0*popen"], r"count must be a positive integer or auto, not 0", id="star-0"),
     pytest.param(["python=python3"], r"needs exactly one of popen, ssh.*found none", id="no-transport"),
     pytest.param(["popen//ssh=host"], r"needs exactly one of .*found 2", id="two-transports"),
     pytest.param(["ssh"], r"ssh needs a value", id="ssh-no-value"),
@@ -202,3 +203,139 @@ def test_empty_key_raises_spec_error(spec):
 def test_nice_needs_a_value():
     with pytest.raises(SpecError, match="nice needs a value"):
         parse_specs(["popen//nice"])
+
+
+# --- auto counts ---------------------------------------------------------------
+
+
+def test_auto_count_of_local_popen_is_this_machines_cores(monkeypatch):
+    """[popen, auto] is one popen gateway per local core, known at once."""
+    monkeypatch.setattr(specs_module.os, "cpu_count", lambda: 3)
+    assert parse_specs([("popen", "auto")]) == parse_specs([("popen", 3)])
+    assert parse_specs(["auto*popen"]) == parse_specs([("popen", 3)])
+
+
+@pytest.mark.parametrize("item", [("ssh=node1", "auto"), ["ssh=node1", "auto"], "auto*ssh=node1"])
+def test_auto_count_of_a_remote_spec_waits_for_the_host(item):
+    """A remote auto count is one spec marked auto: its host's cores are known at start."""
+    assert parse_specs([item, "popen"]) == (
+        GatewaySpec("ssh=node1", "gw0", auto=True), GatewaySpec("popen", "gw1"))
+
+
+def test_auto_count_through_via_is_the_remote_hosts():
+    """popen via an ssh gateway runs on that host: its count waits for the host too."""
+    result = parse_specs(["ssh=node1//id=hub", ("popen//via=hub", "auto")])
+    assert result[1] == GatewaySpec("popen//via=hub", "gw0", auto=True)
+
+
+def test_auto_count_with_an_id_is_refused():
+    with pytest.raises(SpecError, match="id=big names one gateway, but the count is auto"):
+        parse_specs([("ssh=node1//id=big", "auto")])
+
+
+# --- socket gateways -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["10.0.0.1", "192.168.1.20", "node7.example.org", "0.0.0.0"])
+def test_socket_to_another_machine_is_refused_saying_why(host):
+    """execnet's socket server runs what it receives: no socket= off loopback by default."""
+    with pytest.raises(SpecError) as info:
+        parse_specs([f"socket={host}:8888"])
+    message = str(info.value)
+    assert f"'socket={host}:8888'" in message
+    assert "runs any code it receives, without authentication" in message
+    assert "allow_insecure_socket: true" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.3.2.1", "localhost", "LOCALHOST", "::1"])
+def test_socket_on_loopback_is_accepted(host):
+    assert parse_specs([f"socket={host}:8888"])[0].spec == f"socket={host}:8888"
+
+
+def test_allow_insecure_socket_accepts_another_machine():
+    assert len(parse_specs(["socket=10.0.0.1:8888"], allow_insecure_socket=True)) == 1
+
+
+def test_hand_built_specs_are_checked_for_sockets_too():
+    with pytest.raises(SpecError, match="allow_insecure_socket"):
+        parse_specs([GatewaySpec("socket=10.0.0.1:8888", "gw0")])
+    allowed = parse_specs(["socket=10.0.0.1:8888"], allow_insecure_socket=True)
+    assert parse_specs(allowed) == allowed  # validated specs keep their leave
+
+
+# --- min_gateways --------------------------------------------------------------
+
+
+def test_min_gateways_travels_with_the_specs():
+    result = parse_specs([("popen", 3)], min_gateways=2)
+    assert result.min_gateways == 2
+    assert result == parse_specs([("popen", 3)])  # still a plain tuple of specs
+    assert parse_specs(result).min_gateways == 2
+    assert parse_specs(result, min_gateways=1).min_gateways == 1
+    assert parse_specs([("popen", 3)]).min_gateways is None
+
+
+@pytest.mark.parametrize("value, message", [
+    (0, "expected a positive integer, not 0"),
+    (True, "expected a positive integer, not True"),
+    ("2", "expected a positive integer, not '2'"),
+    (4, "4 is more than the 3 gateway"),
+])
+def test_bad_min_gateways(value, message):
+    with pytest.raises(SpecError, match=f"min_gateways: {message}"):
+        parse_specs([("popen", 3)], min_gateways=value)
+
+
+def test_min_gateways_with_auto_counts_is_checked_at_start():
+    assert parse_specs([("ssh=node1", "auto")], min_gateways=8).min_gateways == 8
+
+
+# --- hosts files ---------------------------------------------------------------
+
+
+def test_hosts_file_lists_hosts_specs_and_counts(tmp_path):
+    hosts = tmp_path / "hosts"
+    hosts.write_text(
+        "# the lab's machines\n"
+        "node1\n"
+        "\n"
+        "node2//python=/opt/nlp/bin/python   4   # four of its cores\n"
+        "alice@node3 auto\n"
+        "ssh=node4//python=/srv/py#3/bin/python 1\n"
+        "popen 2\n"
+    )
+    entries = specs_module.read_hosts_file(str(hosts))
+    assert entries == [
+        ("ssh=node1", "auto"),
+        ("ssh=node2//python=/opt/nlp/bin/python", 4),
+        ("ssh=alice@node3", "auto"),
+        ("ssh=node4//python=/srv/py#3/bin/python", 1),
+        ("popen", 2),
+    ]
+    result = parse_specs(entries)
+    assert [(s.id, s.auto) for s in result] == [
+        ("gw0", True), ("gw1", False), ("gw2", False), ("gw3", False), ("gw4", False),
+        ("gw5", True), ("gw6", False), ("gw7", False), ("gw8", False),
+    ]
+
+
+@pytest.mark.parametrize("line, message", [
+    ("node1 many", r"line 2: count must be a positive integer or auto, not 'many'"),
+    ("node1 0", r"line 2: gateway spec 'ssh=node1': count must be a positive integer or auto, not 0"),
+    ("node1 2 3", r"line 2: expected 'SPEC \[COUNT\]', not 'node1 2 3'"),
+    ("node1//pyton=/x", r"line 2: gateway spec 'ssh=node1//pyton=/x': unknown key 'pyton'"),
+    ("socket=10.0.0.9:8888", r"line 2: .*allow_insecure_socket"),
+])
+def test_hosts_file_errors_name_file_and_line(tmp_path, line, message):
+    hosts = tmp_path / "hosts"
+    hosts.write_text(f"node0\n{line}\n")
+    with pytest.raises(SpecError, match=f"^{hosts} {message}"):
+        specs_module.read_hosts_file(str(hosts))
+
+
+def test_hosts_file_missing_or_empty(tmp_path):
+    with pytest.raises(SpecError, match=f"^{tmp_path}/nope: no such hosts file$"):
+        specs_module.read_hosts_file(str(tmp_path / "nope"))
+    (tmp_path / "empty").write_text("# nothing yet\n\n")
+    with pytest.raises(SpecError, match="lists no hosts"):
+        specs_module.read_hosts_file(str(tmp_path / "empty"))
