@@ -240,3 +240,46 @@ def test_check_a_job_names_the_hosts_that_did_not_start(tmp_path, ssh_lab, remot
     assert lines[0].startswith("gw0 (ssh=nlp-a//") and f"host {ssh_lab.hostnames['nlp-a']}" in lines[0]
     assert lines[1].startswith(f"gw1 ({ssh_lab.spec('nlp-down', remote_python)}): not started: "
                                f"ssh could not connect to nlp-down")
+
+
+# --- a host that disappears mid-job ---------------------------------------------------
+
+
+def test_a_host_that_disappears_mid_job_loses_nothing(tmp_path, remote_python, no_orphans):
+    """Its sshd goes away and its ssh connection drops: the batches it held run on
+    the popen gateway, its restarts are refused, and the output is a clean run's."""
+    import os
+    import signal
+
+    import psutil
+
+    from nlp_parallel.jobs import load_job
+    from nlp_parallel.runner import run_job
+    from sshd import SshServers
+
+    job = {"corpus": {"name": "treebank", "view": "sents", "limit": 2500},
+           "task": {"name": "tag"}, "output": {"path": str(tmp_path / "clean.jsonl")},
+           "specs": [["popen", 1]]}
+    (tmp_path / "clean.yaml").write_text(yaml.safe_dump(job))
+    run_job(load_job(str(tmp_path / "clean.yaml")))
+
+    with SshServers(tmp_path / "lab", hosts=("nlp-c",)) as lab:
+        job.update(specs=[lab.spec("nlp-c", remote_python), "popen"], max_restarts=2,
+                   output={"path": str(tmp_path / "out.jsonl")})
+        (tmp_path / "job.yaml").write_text(yaml.safe_dump(job))
+        written, gone = 0, []
+
+        def progress(count: int) -> None:
+            nonlocal written
+            written += count
+            if not gone and written >= 300:
+                clients = [p for p in psutil.Process().children() if p.name() == "ssh"]
+                assert len(clients) == 1
+                lab.stop()  # the host is gone for good ...
+                os.kill(clients[0].pid, signal.SIGKILL)  # ... and so is its connection
+                gone.append(clients[0].pid)
+
+        summary = run_job(load_job(str(tmp_path / "job.yaml")), progress)
+    assert gone and summary.restarts == {"gw0": 2, "gw1": 0}
+    assert summary.per_gateway["gw0"] > 0 and summary.per_gateway["gw1"] > 1000
+    assert (tmp_path / "out.jsonl").read_bytes() == (tmp_path / "clean.jsonl").read_bytes()
