@@ -111,9 +111,10 @@ class OutputFile:
         if saved.settings != settings_hash(self.settings):
             changed = sorted(k for k in set(saved.described) | set(self.settings)
                              if saved.described.get(k) != self.settings.get(k))
+            them = "it" if len(changed) == 1 else "them"
             raise ConfigError(
                 f"{self.where}: cannot resume {self.shown}: the job's {', '.join(changed)} "
-                f"changed since the interrupted run; restore them, or pass --overwrite "
+                f"changed since the interrupted run; restore {them}, or pass --overwrite "
                 f"instead of --resume to start over")
         if not os.path.exists(self.part) or os.path.getsize(self.part) < saved.offset:
             raise ConfigError(f"{self.where}: cannot resume {self.shown}: its part file "
