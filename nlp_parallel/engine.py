@@ -57,6 +57,12 @@ SEED_WINDOW = 16
 MAX_RESTARTS = 10
 #: Pieces a batch known to hold a worker-killing item is split into, each round.
 SPLIT_WAYS = 8
+#: Without a ``timeout``, a batch is taken for hung after this many times its
+#: expected time (from the gateway's measured speed), and never before
+#: :data:`HUNG_AFTER` seconds: no hung item stalls a run for ever, and no slow
+#: but healthy batch is cut short.
+HUNG_FACTOR = 100
+HUNG_AFTER = 300.0
 #: Longest item text quoted in an error message or record.
 ITEM_TEXT = 200
 
@@ -104,7 +110,7 @@ class RunOptions:
     options: str  # the task's setup options, JSON-encoded
     batch_size: int | None  # None: automatic
     emit: Emit
-    timeout: float | None  # per batch
+    timeout: float | None  # per batch; None: taken for hung at HUNG_FACTOR x expected
     start_timeout: float
     on_error: OnError = OnError.FAIL
     max_restarts: int = MAX_RESTARTS  # per gateway
@@ -706,12 +712,21 @@ class Session:
                 node.generation += 1
                 node.why = f"restart did not finish within {self.settings.start_timeout:g} s"
                 self.enter(node, _State.DEAD)
-            elif node.state is _State.READY and timeout is not None:
+            elif node.state is _State.READY:
                 since = self.sched.running_since(index)
-                if since is not None and now - since > timeout:
-                    self.node_down(index, f"no result within the {timeout:g} s batch timeout",
-                                   "Timeout", hung=True)
+                limit, why = self.batch_limit(index, timeout)
+                if since is not None and now - since > limit:
+                    self.node_down(index, why, "Timeout", hung=True)
         self.check_alive()
+
+    def batch_limit(self, index: int, timeout: float | None) -> tuple[float, str]:
+        """Seconds the batch a node runs may take, and what to say when it does not."""
+        if timeout is not None:
+            return timeout, f"no result within the {timeout:g} s batch timeout"
+        expected = self.sched.expected_seconds(index) or 0.0
+        limit = max(HUNG_AFTER, HUNG_FACTOR * expected)
+        return limit, (f"no result within {limit:.0f} s, {HUNG_FACTOR}x the batch's expected "
+                       f"time (set a timeout to choose)")
 
     def close(self) -> None:
         """Close every channel: workers stop after the item they are on.  Waits for

@@ -225,3 +225,10 @@ class Scheduler(Generic[Node]):
     def running_since(self, node: Node) -> float | None:
         state = self._nodes[node]
         return state.busy_since if state.inflight else None
+
+    def expected_seconds(self, node: Node) -> float | None:
+        """How long the batch ``node`` runs now should take, from its measured
+        speed; None before its first measurement or when it runs nothing."""
+        state = self._nodes[node]
+        running = next(iter(state.inflight.values()), None)
+        return None if running is None else state.sizer.expected_seconds(running.count)

@@ -80,6 +80,16 @@ def test_release_returns_the_running_batch_and_the_orphans(clock):
     assert s.complete("b", 1, 0.1) == batch(1)
 
 
+def test_expected_seconds_of_the_running_batch(clock):
+    s = make(clock)
+    s.assign("a", batch(0, count=10))
+    assert s.expected_seconds("a") is None  # nothing measured yet
+    s.complete("a", 0, 2.0)
+    assert s.expected_seconds("a") is None  # nothing running
+    s.assign("a", batch(1, count=5))
+    assert s.expected_seconds("a") == pytest.approx(1.0)
+
+
 def test_release_ignores_batches_of_a_finished_run(clock):
     s = make(clock)
     s.assign("a", batch(0))
