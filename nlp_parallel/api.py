@@ -11,7 +11,7 @@ gateways across calls.  Keyword options:
     fixed number of items per batch.
 ``timeout``
     seconds a batch may run before its worker is taken for hung, killed and
-    replaced (default: no limit).
+    replaced (default: 100x the batch's expected time, and at least 300 s).
 ``start_timeout``
     seconds a worker may take to start and set up its task (default 60).
 ``on_error``
