@@ -378,12 +378,18 @@ def _why_not_started(spec: GatewaySpec, exc: Exception) -> str:
     """One line saying why execnet could not start ``spec``."""
     xspec = spec.xspec
     host = xspec.ssh or xspec.vagrant_ssh
+    command = ["ssh", *(["-F", xspec.ssh_config] if xspec.ssh_config else []),
+               *(host or "").split(), "true"]
+    check = f"check that `{shlex.join(command)}` works without a prompt"
     if isinstance(exc, execnet.HostNotFound) and host:
-        command = ["ssh", *(["-F", xspec.ssh_config] if xspec.ssh_config else []),
-                   *host.split(), "true"]
         return (f"ssh could not connect to {host} or log in there (exit status 255; "
-                f"ssh's own message is on stderr); check that "
-                f"`{shlex.join(command)}` works without a prompt")
+                f"ssh's own message is on stderr); {check}")
+    if isinstance(exc, (BrokenPipeError, EOFError)) and host:
+        # ssh exited while execnet was still sending its bootstrap, so its exit
+        # status is lost: a refused connection and a missing python= look alike.
+        return (f"ssh could not connect to {host} or log in there, or python="
+                f"{xspec.python or 'python'} did not start there (ssh exited as the "
+                f"gateway started; its own message is on stderr); {check}")
     if isinstance(exc, execnet.HostNotFound):
         return f"cannot resolve the host of socket={xspec.socket}"
     if isinstance(exc, FileNotFoundError) and xspec.popen:

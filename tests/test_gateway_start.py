@@ -183,3 +183,17 @@ def test_a_job_on_a_worker_without_nltk_is_refused_at_the_handshake(tmp_path, py
     with pytest.raises(HandshakeError, match=f"nltk=={local_nltk_version()} there"):
         run_job(load_job(str(job)))
     assert not Path(tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.parametrize("exc", [BrokenPipeError(32, "Broken pipe"), EOFError()])
+def test_ssh_exiting_during_the_bootstrap_names_the_host(exc):
+    """ssh may exit (connection refused) while execnet still writes its bootstrap:
+    the message then names the host as for any failed connection."""
+    from nlp_parallel.gateways import _why_not_started
+    from nlp_parallel.specs import GatewaySpec
+
+    spec = GatewaySpec("ssh=nlp-down//ssh_config=/lab/ssh_config//python=/venv/bin/python", "gw1")
+    why = _why_not_started(spec, exc)
+    assert why.startswith("ssh could not connect to nlp-down or log in there, or "
+                          "python=/venv/bin/python did not start there")
+    assert why.endswith("check that `ssh -F /lab/ssh_config nlp-down true` works without a prompt")
