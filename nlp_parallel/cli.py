@@ -139,7 +139,7 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
     except ConfigError:
         raise
     except BaseException:  # a run stopped early: say how to continue it
-        saved = out.load_checkpoint() if out.resumable else None
+        saved = out.load_checkpoint()
         if saved is not None:
             result.hint = (f"{saved.items:,} items are written and kept; continue with "
                            f"`{PROG} run {args.job} --resume`")

@@ -102,6 +102,10 @@ class ItemFailure:
         return {"index": self.index + index_base,
                 "error": {"type": self.error_type, "message": self.message}}
 
+    def line(self, index_base: int = 0) -> str:
+        """:meth:`record` as a JSON line, for text output."""
+        return json.dumps(self.record(index_base), ensure_ascii=False) + "\n"
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -681,9 +685,7 @@ class Session:
         self.done[failure.index] = (1, data)
 
     def _default_record(self, failure: ItemFailure) -> Any:
-        if self.settings.emit is Emit.TEXT:
-            return json.dumps(failure.record(), ensure_ascii=False) + "\n"
-        return [failure]
+        return failure.line() if self.settings.emit is Emit.TEXT else [failure]
 
     def check_alive(self) -> None:
         if all(node.state is _State.DEAD for node in self.nodes):

@@ -240,8 +240,3 @@ class OutputFile:
             if f is not None:
                 f.close()
         self._file = self._errors_file = None
-
-    @property
-    def resumable(self) -> bool:
-        """Whether a checkpoint of an unfinished run is on disk."""
-        return os.path.exists(self.checkpoint_path)

@@ -94,7 +94,6 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
     out = output_file(job)
     if resume and out.finished():
         return RunSummary(job.output.path, 0, None, 0.0, {}, already_complete=True)
-    out.check(resume)
     started = time.perf_counter()
     with out:
         done = out.open(resume)
@@ -104,17 +103,18 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
         items = counter.count(itertools.islice(corpus.items(), done, None))
         with contextlib.nullcontext(borrowed) if borrowed else GatewayPool(job.specs) as pool:
             session = Session(pool.gateways, module, settings, pool.restart,
-                              record=lambda failure: _record_line(failure, base))
+                              record=lambda failure: failure.line(base))
             if progress is not None and done:
                 progress(done)  # a resumed run starts where the last one stopped
+            failures: list[ItemFailure] = []  # by corpus index
             try:
-                written = reported = 0
+                reported = 0
                 for chunk in session.run(items):
-                    failures = session.failures[written:]
-                    written = len(session.failures)
+                    new = [dataclasses.replace(f, index=f.index + base)
+                           for f in session.failures[len(failures):]]
+                    failures += new
                     out.write(chunk if isinstance(chunk, str) else _json_lines(chunk),
-                              done + session.delivered,
-                              (_error_record(f, base) for f in failures))
+                              done + session.delivered, map(_error_record, new))
                     if progress is not None:
                         progress(session.delivered - reported)
                         reported = session.delivered
@@ -123,9 +123,8 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
                 session.close()
     return RunSummary(
         job.output.path, session.delivered, counter.tokens, time.perf_counter() - started,
-        dict(session.counts), done,
-        tuple(dataclasses.replace(f, index=f.index + base) for f in session.failures),
-        out.errors if out.failures else None, dict(session.restarts))
+        dict(session.counts), done, tuple(failures), out.errors if out.failures else None,
+        dict(session.restarts))
 
 
 def output_file(job: Job) -> OutputFile:
@@ -146,12 +145,9 @@ def output_settings(job: Job) -> dict[str, Any]:
     }
 
 
-def _record_line(failure: ItemFailure, base: int) -> str:
-    return json.dumps(failure.record(base), ensure_ascii=False) + "\n"
-
-
-def _error_record(failure: ItemFailure, base: int) -> dict[str, Any]:
-    record = {"index": failure.index + base, "type": failure.error_type,
+def _error_record(failure: ItemFailure) -> dict[str, Any]:
+    """The line of ``OUTPUT.errors.jsonl`` that lists a failed item."""
+    record = {"index": failure.index, "type": failure.error_type,
               "message": failure.message, "item": failure.item}
     if failure.traceback:
         record["traceback"] = failure.traceback
