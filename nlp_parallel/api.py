@@ -133,7 +133,8 @@ def _start(
         if specs is not None:
             raise TypeError("give either specs or pool, not both")
         return engine.run(pool.gateways, remote, args, settings, pool.restart)
-    return _owned(GatewayPool(specs), remote, args, settings)
+    preload = ("nltk",) if remote.needs_nltk else ()  # imported once, for forked workers
+    return _owned(GatewayPool(specs, preload=preload), remote, args, settings)
 
 
 def _owned(

@@ -235,6 +235,9 @@ def _progress(quiet: bool, total: int | None) -> Iterator[Any]:
     """
     from tqdm import tqdm
 
+    # No monitor thread (the bar redraws on updates anyway): while the driver runs
+    # one thread, its gateways' fork server can be forked from it (see forks.py).
+    tqdm.monitor_interval = 0
     bar = tqdm(total=total, unit=" sent", file=sys.stderr, mininterval=0.5,
                disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True)
     try:

@@ -391,7 +391,7 @@ class Session:
         while True:
             self.fill()
             yield from self.deliverable()
-            if self.exhausted and self.next_yield == self.next_index:
+            if self.exhausted and self.next_yield == self.next_index and not self.unchecked():
                 return
             try:
                 key, message = self.inbox.get(timeout=TICK)
@@ -404,6 +404,14 @@ class Session:
             if time.monotonic() >= next_check:
                 self.check_timeouts()
                 next_check = time.monotonic() + TICK
+
+    def unchecked(self) -> bool:
+        """Whether a worker has yet to pass its first handshake and setup.
+
+        A run waits for them (up to ``start_timeout``) even when the others did all
+        the work, so that a gateway that cannot run the task is always reported.
+        """
+        return any(n.state is _State.OPENING and not n.was_ready for n in self.nodes)
 
     def dispatch(self, key: tuple[int, int], message: Any) -> None:
         index, generation = key

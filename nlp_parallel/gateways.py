@@ -22,7 +22,9 @@ from typing import TypeVar
 
 import execnet
 
+from . import forks
 from .errors import GatewayStartError, SpecError
+from .forks import ForkServer, ForkServerError, Setup
 from .specs import GatewaySpec, GatewaySpecs, SpecsLike, parse_specs
 
 #: Seconds a stopping gateway may take to finish its current batch before it is killed.
@@ -78,7 +80,12 @@ class GatewayPool:
         *,
         min_gateways: int | None = None,
         allow_insecure_socket: bool = False,
+        preload: Sequence[str] = (),
+        prepare: Setup | None = None,
     ) -> None:
+        self.preload = tuple(preload)
+        self.prepare = prepare
+        self._server: ForkServer | None = None
         self.specs: GatewaySpecs = parse_specs(
             specs, allow_insecure_socket=allow_insecure_socket, min_gateways=min_gateways
         )
@@ -133,7 +140,14 @@ class GatewayPool:
         group = execnet.Group()
         self._group = group
         try:
-            started, failed = _Starter(group, self.specs).start_all()
+            if any(forks.forkable(s.xspec) for s in self.specs):
+                self._server = ForkServer(self.preload)
+                if self.prepare is not None:
+                    # A setup that fails here fails again in each worker, which
+                    # reports it as usual.
+                    with contextlib.suppress(ForkServerError):
+                        self._server.prepare(self.prepare)
+            started, failed = _Starter(group, self.specs, self._server).start_all()
             _require(self.specs, started, failed)
         except BaseException:
             self.close()
@@ -155,7 +169,7 @@ class GatewayPool:
             raise GatewayStartError(str(gw), "cannot restart: the pool is closed")
         kill(gw.gateway)
         try:
-            new, _ = _start_one(group, gw.spec)
+            new, _ = _start_one(group, gw.spec, self._server)
         except _NotStarted as exc:
             raise GatewayStartError(str(gw), f"could not restart: {exc}") from None
         with self._lock:
@@ -200,6 +214,9 @@ class GatewayPool:
             group, self._group, self._gateways = self._group, None, ()
         if group is not None:
             group.terminate(timeout=STOP_TIMEOUT)
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
 
 
 def kill(gateway: execnet.Gateway) -> None:
@@ -245,8 +262,10 @@ class _Failure:
 class _Starter:
     """Starts a pool's gateways concurrently, a few at a time per ssh host."""
 
-    def __init__(self, group: execnet.Group, specs: GatewaySpecs) -> None:
+    def __init__(self, group: execnet.Group, specs: GatewaySpecs,
+                 server: ForkServer | None) -> None:
         self.group = group
+        self.server = server
         self.specs = specs
         self.taken = {s.id for s in specs}
         self._lock = threading.Lock()
@@ -294,7 +313,7 @@ class _Starter:
         Raises :class:`_NotStarted` saying why it did not start.
         """
         with self._slot(spec):
-            return _start_one(self.group, spec)
+            return _start_one(self.group, spec, self.server)
 
     def _slot(self, spec: GatewaySpec) -> contextlib.AbstractContextManager[object]:
         xspec = spec.xspec
@@ -318,13 +337,21 @@ class _Starter:
         return ids
 
 
-def _start_one(group: execnet.Group, spec: GatewaySpec) -> tuple[Gateway, int]:
-    """Start and probe one gateway; return it and its host's core count.
+def _start_one(group: execnet.Group, spec: GatewaySpec,
+               server: ForkServer | None) -> tuple[Gateway, int]:
+    """Start and probe one gateway, forked from ``server`` when its spec allows;
+    return it and its host's core count.
 
     Raises :class:`_NotStarted` saying why it did not start.
     """
+    xspec = spec.xspec
     try:
-        gateway = group.makegateway(spec.xspec)
+        gateway = None
+        if server is not None and forks.forkable(xspec):
+            with contextlib.suppress(ForkServerError):  # gone: start it from scratch
+                gateway = forks.makegateway(group, xspec, server)
+        if gateway is None:
+            gateway = group.makegateway(xspec)
     except Exception as exc:  # execnet raises plain exceptions of many kinds
         raise _NotStarted(_why_not_started(spec, exc)) from None
     return Gateway(spec, gateway), _probe(spec, gateway)

@@ -25,6 +25,7 @@ from nltk.tree import Tree
 
 from . import engine, tasks
 from .engine import BatchSize, Emit
+from .forks import Setup
 from .gateways import GatewayPool
 from .modules import RemoteModule
 from .specs import SpecsLike
@@ -48,13 +49,16 @@ class _Parallel:
         self._task = task
         self._settings = engine.run_options(task.options, batch_size, Emit.RESULTS, timeout)
         self._owns_pool = pool is None
-        self._pool = GatewayPool(specs) if pool is None else pool
+        self._module = RemoteModule.resolve(task.module)
+        if pool is None:  # forked workers start with the task set up
+            pool = GatewayPool(specs, preload=("nltk",),
+                               prepare=Setup.of(self._module, self._settings.options))
+        self._pool = pool
         self._session: engine.Session | None = None
 
     def _batches(self, items: Iterable[Any]) -> Iterator[list[Any]]:
         if self._session is None:
-            module = RemoteModule.resolve(self._task.module)
-            self._session = engine.Session(self._pool.gateways, module, self._settings,
+            self._session = engine.Session(self._pool.gateways, self._module, self._settings,
                                            self._pool.restart)
         return self._session.run(items)
 

@@ -30,6 +30,7 @@ from typing import Any
 from .corpus import Corpus, open_corpus
 from .engine import Emit, ItemFailure, OnError, RunOptions, Session, run_options
 from .errors import ConfigError
+from .forks import Setup
 from .gateways import GatewayPool
 from .jobs import Job, JobError, prepare_task
 from .modules import RemoteModule
@@ -101,7 +102,7 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
         module, settings = plan_job(job, index_base=base)
         counter = _TokenCounter()
         items = counter.count(itertools.islice(corpus.items(), done, None))
-        with contextlib.nullcontext(borrowed) if borrowed else GatewayPool(job.specs) as pool:
+        with contextlib.nullcontext(borrowed) if borrowed else _pool(job, module, settings) as pool:
             session = Session(pool.gateways, module, settings, pool.restart,
                               record=lambda failure: failure.line(base))
             if progress is not None and done:
@@ -125,6 +126,13 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
         job.output.path, session.delivered, counter.tokens, time.perf_counter() - started,
         dict(session.counts), done, tuple(failures), out.errors if out.failures else None,
         dict(session.restarts))
+
+
+def _pool(job: Job, module: RemoteModule, settings: RunOptions) -> GatewayPool:
+    """The job's gateways; forked workers start with the toolkit's own task set up."""
+    builtin = job.task.name != "module"
+    return GatewayPool(job.specs, preload=("nltk",) if module.needs_nltk else (),
+                       prepare=Setup.of(module, settings.options) if builtin else None)
 
 
 def output_file(job: Job) -> OutputFile:

@@ -71,6 +71,14 @@ def load_module(name: str, source: str, filename: str) -> dict:
     return namespace
 
 
+def prepared(name: str, source: str, filename: str, options: str):
+    """The task's module and setup result when this worker was forked from a fork
+    server that set the very same task up already (see ``nlp_parallel.forks``)."""
+    server = sys.modules.get("_nlp_parallel_prepared")
+    tasks = getattr(server, "tasks", None) or {}
+    return tasks.get((name, source, filename, options))
+
+
 def failure(exc: BaseException, **fields: object) -> tuple:
     fields.update(
         type=type(exc).__name__,
@@ -98,9 +106,11 @@ class Worker:
         formats results in text mode.
         """
         try:
-            namespace = load_module(name, source, filename)
-            setup = namespace.get("setup")
-            handler = setup(json.loads(options)) if setup else None
+            namespace, handler = prepared(name, source, filename, options) or (None, None)
+            if namespace is None:
+                namespace = load_module(name, source, filename)
+                setup = namespace.get("setup")
+                handler = setup(json.loads(options)) if setup else None
             process = handler if callable(handler) else namespace.get("process")
             if not callable(process):
                 raise TypeError(

@@ -26,6 +26,18 @@ def live_children() -> list[psutil.Process]:
     return alive
 
 
+def workers(pids: list[int]) -> list[int]:
+    """Those of ``pids`` that are workers, leaving out fork servers."""
+    found = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).name() != "nlp-forkserver":
+                found.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
 def wait_gone(pids: list[int], seconds: float) -> list[int]:
     """Wait up to ``seconds`` for ``pids`` to exit; return those still running."""
     deadline = time.monotonic() + seconds

@@ -26,7 +26,7 @@ from remote_modules import (
     slow_on_env,
 )
 
-from conftest import wait_gone
+from conftest import wait_gone, workers
 
 
 def test_seed_example_verbatim():
@@ -98,7 +98,7 @@ def test_unbounded_generator_and_break_stop_the_workers(no_orphans):
     seen = []
     for result in nlp_parallel.imap(batched_double, itertools.count(), [("popen", 2)]):
         if not seen:
-            assert len(no_orphans()) == 2
+            assert len(workers(no_orphans())) == 2
         seen.append(result)
         if len(seen) == 50_000:
             break
@@ -171,12 +171,12 @@ def test_bad_arguments_fail_before_anything_starts(no_orphans):
 def test_pool_is_reused_and_closed(no_orphans):
     with GatewayPool([("popen", 2)]) as pool:
         first = [g.gateway for g in pool.gateways]
-        workers = no_orphans()
+        started = workers(no_orphans())
         nlp_parallel.map(batched_double, range(100), pool=pool)
         nlp_parallel.map(remote_double, range(100), pool=pool)
         assert [g.gateway for g in pool.gateways] == first
-        assert no_orphans() == workers and len(workers) == 2
-    assert wait_gone(workers, 5.0) == []
+        assert workers(no_orphans()) == started and len(started) == 2
+    assert wait_gone(no_orphans(), 5.0) == []
 
 
 def test_seed_module_with_a_wrong_reply_fails_instead_of_hanging(pool2):

@@ -22,7 +22,7 @@ from nlp_parallel.cli import main
 from nlp_parallel.jobs import load_job
 from nlp_parallel.runner import run_job
 
-from conftest import wait_gone
+from conftest import wait_gone, workers
 
 BROWN = 20_000
 POISON_INDEX, POISON_WORD = 152, "Appellate"  # the only treebank sentence of 400 with it
@@ -84,7 +84,8 @@ def wait_for_part(output: Path, size: int, proc: subprocess.Popen) -> None:
         time.sleep(0.02)
 
 
-def workers_of(proc: subprocess.Popen) -> list[int]:
+def descendants(proc: subprocess.Popen) -> list[int]:
+    """The driver's workers and their fork server."""
     return [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
 
 
@@ -100,7 +101,7 @@ def test_worker_killed_mid_job_loses_nothing(at, tmp_path, clean_brown, no_orpha
         nonlocal written
         written += count
         if not killed and written >= at:
-            killed.append(no_orphans()[0])
+            killed.append(workers(no_orphans())[0])
             os.kill(killed[0], signal.SIGKILL)
 
     summary = run_job(load_job(str(brown_job(tmp_path))), progress)
@@ -118,10 +119,11 @@ def test_driver_killed_then_resumed_gives_identical_bytes(fraction, tmp_path, cl
     proc = start_driver(job)
     # Between checkpoints: the part file holds more than the checkpoint records.
     wait_for_part(output, int(fraction * len(clean_brown)), proc)
-    workers = workers_of(proc)
+    processes = descendants(proc)
     proc.kill()
     proc.wait()
-    assert len(workers) == 2 and wait_gone(workers, 20.0) == [], "workers outlived the driver"
+    assert len(workers(processes)) == 2
+    assert wait_gone(processes, 20.0) == [], "workers outlived the driver"
     assert not output.exists()
     resumed = start_driver(job, "--resume")
     assert resumed.wait(180) == 0, resumed.stderr.read()
@@ -160,13 +162,13 @@ def test_signal_stops_workers_and_keeps_output_resumable(sig, code, said, tmp_pa
     job, output = brown_job(tmp_path), tmp_path / "brown.jsonl"
     proc = start_driver(job)
     wait_for_checkpoint(output, 3000, proc)
-    workers = workers_of(proc)
+    processes = descendants(proc)
     proc.send_signal(sig)
     assert proc.wait(30) == code
     err = proc.stderr.read()
     assert f"{said}; workers stopped" in err and f"run {job} --resume" in err
     assert "Traceback" not in err
-    assert wait_gone(workers, 5.0) == []
+    assert wait_gone(processes, 5.0) == []
     assert checkpointed(output) >= 3000 and not output.exists()
     saved = json.loads(Path(f"{output}.checkpoint").read_text())
     assert saved["last_index"] == saved["items"] - 1

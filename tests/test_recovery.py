@@ -15,7 +15,7 @@ from nlp_parallel.engine import Emit, Session, run_options
 from nlp_parallel.modules import RemoteModule
 from remote_modules import faulty, pids, seed_faulty
 
-from conftest import wait_gone
+from conftest import wait_gone, workers
 
 ITEMS = range(3000)
 CLEAN = [i + 1 for i in ITEMS]
@@ -145,7 +145,7 @@ def test_hang_record_and_skip_go_on(pool2, policy, no_orphans):
         assert results[:1500] + results[1501:] == rest
         assert results[1500].error_type == "Timeout"
     # The hung workers were killed, not left sleeping.
-    assert len(no_orphans()) == 2
+    assert len(workers(no_orphans())) == 2
 
 
 def test_session_lists_the_failures_of_its_run(pool2):

@@ -18,7 +18,7 @@ from nlp_parallel import (
     TagChunker,
 )
 
-from conftest import wait_gone
+from conftest import wait_gone, workers
 
 
 def test_parallel_tagger_accuracy_equals_serial(no_orphans):
@@ -26,14 +26,14 @@ def test_parallel_tagger_accuracy_equals_serial(no_orphans):
     with ParallelTagger(specs=[("popen", 2)]) as tagger:
         assert isinstance(tagger, TaggerI)
         assert tagger.accuracy(gold) == PerceptronTagger().accuracy(gold)
-        pids = no_orphans()
+        pids = workers(no_orphans())
         assert len(pids) == 2
         assert tagger.tag(["The", "dog", "barks", "."]) == PerceptronTagger().tag(
             ["The", "dog", "barks", "."]
         )
         assert tagger.tag_sents([["A", "cat"], []]) == [[("A", "DT"), ("cat", "NN")], []]
-        assert no_orphans() == pids, "later calls reuse the same workers"
-    assert wait_gone(pids, 5.0) == []
+        assert workers(no_orphans()) == pids, "later calls reuse the same workers"
+    assert wait_gone(no_orphans(), 5.0) == []
 
 
 def test_users_own_tagger_chain_runs_in_parallel():

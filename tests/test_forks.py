@@ -1,0 +1,132 @@
+"""Popen workers forked from a fork server: same results, less start-up, no leaks.
+
+Real gateways throughout; which process is whose parent tells how a worker started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+
+import psutil
+import pytest
+
+import nlp_parallel
+from nlp_parallel import GatewayPool, RemoteTaskError
+from nlp_parallel.engine import encode_options
+from nlp_parallel.forks import Setup
+from nlp_parallel.modules import RemoteModule
+from remote_modules import batched_double, pids, setup_pid
+
+
+def parents(pool: GatewayPool) -> list[int]:
+    """The parent pid of each gateway's worker process."""
+    found = []
+    for gw in pool:
+        channel = gw.gateway.remote_exec("import os; channel.send(os.getppid())")
+        found.append(channel.receive(10))
+    return found
+
+
+def test_plain_popen_workers_are_forked_and_the_others_start_fresh(tmp_path):
+    specs = ["popen", "popen", f"popen//python={sys.executable}",
+             f"popen//chdir={tmp_path}", "popen//env:NLP_PARALLEL_TEST=1"]
+    with GatewayPool(specs) as pool:
+        forked, again, *fresh = parents(pool)
+        assert forked == again != os.getpid()  # both children of one fork server
+        assert fresh == [os.getpid()] * 3  # interpreters this process started
+        assert nlp_parallel.map(batched_double, range(1000), pool=pool) == list(range(0, 2000, 2))
+
+
+SCRIPT = textwrap.dedent("""
+    import json, os, sys, threading
+    import psutil
+    from nlp_parallel import GatewayPool
+
+    if sys.argv[1] == "threaded":  # a process running threads must not fork
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+    held = open(sys.argv[2], "w")  # the driver's own file, as an output would be
+    with GatewayPool([("popen", 2)]) as pool:
+        workers = [gw.gateway.remote_exec("import os; channel.send(os.getpid())").receive(10)
+                   for gw in pool]
+        server = psutil.Process(workers[0]).parent()
+        report = {
+            "server_cmdline": server.cmdline(), "driver_cmdline": psutil.Process().cmdline(),
+            "server_parent": server.ppid(), "driver": os.getpid(),
+            "open": sorted({f.path for p in [server, *map(psutil.Process, workers)]
+                            for f in p.open_files()}),
+        }
+    print(json.dumps(report))
+""")
+
+
+@pytest.mark.parametrize("mode", ["single", "threaded"])
+def test_the_fork_server_is_forked_only_from_a_single_threaded_driver(mode, tmp_path):
+    held = tmp_path / "held.txt"
+    out = subprocess.run([sys.executable, "-c", SCRIPT, mode, str(held)],
+                         capture_output=True, text=True, check=True, timeout=60)
+    report = json.loads(out.stdout)
+    assert report["server_parent"] == report["driver"]
+    if mode == "single":  # a copy of the driver ...
+        assert report["server_cmdline"] == report["driver_cmdline"]
+    else:  # ... or a fresh interpreter
+        assert report["server_cmdline"][:2] == [sys.executable, "-c"]
+    assert str(held) not in report["open"]  # a forked server closed what it inherited
+
+
+def test_forked_workers_start_with_a_prepared_task_set_up_once():
+    module = RemoteModule.resolve(setup_pid)
+    options = encode_options(None)
+    with GatewayPool([("popen", 2)], prepare=Setup.of(module, options)) as pool:
+        server = psutil.Process(parents(pool)[0])
+        results = nlp_parallel.map(setup_pid, range(200), pool=pool, batch_size=10)
+    ran_in = {r[0] for r in results}
+    workers = {r[1] for r in results}
+    assert ran_in == {server.pid}  # setup ran in the server, not in the workers
+    assert len(workers) == 2 and server.pid not in workers
+
+
+def test_a_task_prepared_with_other_options_is_set_up_by_each_worker():
+    module = RemoteModule.resolve(setup_pid)
+    prepared = Setup.of(module, encode_options({"other": 1}))
+    with GatewayPool([("popen", 2)], prepare=prepared) as pool:
+        results = nlp_parallel.map(setup_pid, range(50), pool=pool, batch_size=5)
+    assert all(ran_in == worker for ran_in, worker in results)
+
+
+def test_a_setup_that_fails_in_the_server_fails_in_the_worker_as_usual():
+    module = RemoteModule.resolve(setup_pid)
+    options = encode_options({"fail": True})
+    with GatewayPool([("popen", 2)], prepare=Setup.of(module, options)) as pool:
+        with pytest.raises(RemoteTaskError, match="setup refused its options"):
+            nlp_parallel.map(setup_pid, range(10), pool=pool, options={"fail": True})
+
+
+def test_without_its_fork_server_a_pool_restarts_workers_from_scratch():
+    with GatewayPool([("popen", 2)]) as pool:
+        server = parents(pool)[0]
+        os.kill(server, signal.SIGKILL)
+        psutil.Process(server).wait(10)
+        restarted = pool.restart(pool.gateways[0])
+        assert restarted.gateway.remote_exec(
+            "import os; channel.send(os.getppid())").receive(10) == os.getpid()
+        assert nlp_parallel.map(batched_double, range(100), pool=pool) == list(range(0, 200, 2))
+
+
+def test_a_killed_forked_worker_is_replaced_and_nothing_is_lost():
+    with GatewayPool([("popen", 2)]) as pool:
+        victim = pool.gateways[0].gateway.remote_exec(
+            "import os; channel.send(os.getpid())").receive(10)
+        killer = threading.Timer(0.3, os.kill, (victim, signal.SIGKILL))
+        killer.start()
+        try:
+            results = nlp_parallel.map(pids, range(2000), pool=pool, batch_size=20)
+        finally:
+            killer.cancel()
+    assert len(results) == 2000
+    assert victim in results and len(set(results)) == 3  # the victim, its heir, the other
