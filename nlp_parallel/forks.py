@@ -1,8 +1,9 @@
 """Popen gateways forked from a warm process instead of started from scratch.
 
-A plain ``popen`` gateway starts a new interpreter, which imports NLTK and then loads
-its task's model: most of a CPU-second per worker before its first batch, which a
-``multiprocessing`` pool forked from a warm parent never pays.  A :class:`ForkServer`
+A plain ``popen`` gateway starts a new interpreter, which imports NLTK and then parses
+its task's model: about 0.7 CPU-seconds per worker before its first batch for the
+perceptron tagger, which a ``multiprocessing`` pool forked from a warm parent never
+pays.  A :class:`ForkServer`
 pays it once: it imports what the task needs, runs the task's setup, then forks one
 child per gateway.  Each child runs execnet's own worker bootstrap on its own pipes,
 so to execnet, and to everything above it, it is a popen gateway like any other:

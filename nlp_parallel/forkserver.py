@@ -50,8 +50,9 @@ def serve(sock: socket.socket, preload: list[str]) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for name in preload:
         importlib.import_module(name)
+    prepared: dict = {}
     module = type(sys)(PREPARED)
-    module.tasks = prepared = {}  # type: ignore[attr-defined]
+    module.tasks = prepared  # type: ignore[attr-defined]
     sys.modules[PREPARED] = module
     gc.collect()
     gc.freeze()  # workers share these objects' pages rather than copy them in collections

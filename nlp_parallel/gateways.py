@@ -70,6 +70,9 @@ class GatewayPool:
     the others.  A ``socket=`` spec to another machine needs ``allow_insecure_socket``
     (see :data:`~nlp_parallel.specs.SOCKET_RISK`).
 
+    Plain ``popen`` workers are forked from a fork server (see :mod:`.forks`) that
+    first imports the modules in ``preload`` and runs the task setup ``prepare``.
+
     Raises :class:`SpecError` for malformed specs (before anything starts) and
     :class:`GatewayStartError` when too few gateways start.
     """
@@ -86,6 +89,7 @@ class GatewayPool:
         self.preload = tuple(preload)
         self.prepare = prepare
         self._server: ForkServer | None = None
+        self._starting: concurrent.futures.Future | None = None
         self.specs: GatewaySpecs = parse_specs(
             specs, allow_insecure_socket=allow_insecure_socket, min_gateways=min_gateways
         )
@@ -112,7 +116,7 @@ class GatewayPool:
 
     def __len__(self) -> int:
         """The started gateways; before start, the specs (an ``auto`` count as one)."""
-        return len(self._gateways) if self.started else len(self.specs)
+        return len(self.gateways) if self.started else len(self.specs)
 
     @property
     def started(self) -> bool:
@@ -120,16 +124,28 @@ class GatewayPool:
 
     @property
     def gateways(self) -> tuple[Gateway, ...]:
+        """The started gateways; starts them, or waits for a background start."""
         if self._group is None:
             self.start()
+        if self._starting is not None:
+            self._finish_start()
         return self._gateways
 
-    def start(self) -> None:
+    @property
+    def ready(self) -> bool:
+        """Whether :attr:`gateways` would answer at once (a start is not under way)."""
+        return self._starting is None or self._starting.done()
+
+    def start(self, background: bool = False) -> None:
         """Start every gateway at once; a no-op when already started.
 
         An ``auto`` count starts the rest of its gateways once the first reports its
         host's cores.  When some gateways fail but ``min_gateways`` start, a
         :class:`GatewayWarning` names the failed ones (also kept in :attr:`failures`).
+
+        With ``background``, return once the fork server (if any) is up, and start
+        the gateways in a thread while the caller goes on (reading its input, say);
+        :attr:`gateways` then waits for them and raises what this would have.
 
         Raises :class:`GatewayStartError` naming a failed gateway when fewer than
         ``min_gateways`` start, and :class:`SpecError` when ``auto`` counts give
@@ -139,23 +155,53 @@ class GatewayPool:
             return
         group = execnet.Group()
         self._group = group
+        starting: concurrent.futures.Future = concurrent.futures.Future()
+        self._starting = starting
         try:
             if any(forks.forkable(s.xspec) for s in self.specs):
+                # Now, in the caller's thread: a driver with no other thread running
+                # can be forked into the server.
                 self._server = ForkServer(self.preload)
-                if self.prepare is not None:
-                    # A setup that fails here fails again in each worker, which
-                    # reports it as usual.
-                    with contextlib.suppress(ForkServerError):
-                        self._server.prepare(self.prepare)
-            started, failed = _Starter(group, self.specs, self._server).start_all()
-            _require(self.specs, started, failed)
         except BaseException:
+            self._starting = None
             self.close()
             raise
+
+        def start_all() -> None:
+            try:
+                starting.set_result(self._start_all(group))
+            except BaseException as exc:  # handed to the thread that waits
+                starting.set_exception(exc)
+
+        if background:
+            threading.Thread(target=start_all, name="nlp-parallel-start", daemon=True).start()
+        else:
+            start_all()
+            self._finish_start()
+
+    def _start_all(self, group: execnet.Group) -> tuple[list[Gateway], list[_Failure]]:
+        if self._server is not None and self.prepare is not None:
+            # A setup that fails here fails again in each worker, which reports it.
+            with contextlib.suppress(ForkServerError):
+                self._server.prepare(self.prepare)
+        started, failed = _Starter(group, self.specs, self._server).start_all()
+        _require(self.specs, started, failed)
+        return started, failed
+
+    def _finish_start(self) -> None:
+        starting = self._starting
+        assert starting is not None
+        try:
+            started, failed = starting.result()
+        except BaseException:
+            self._starting = None
+            self.close()
+            raise
+        self._starting = None
         self._gateways = tuple(started)
         self.failures = tuple(f.error() for f in failed)
         if failed:
-            warnings.warn(GatewayWarning(_going_on(self.specs, started, failed)), stacklevel=3)
+            warnings.warn(GatewayWarning(_going_on(self.specs, started, failed)), stacklevel=4)
 
     def restart(self, gw: Gateway) -> Gateway:
         """Kill ``gw`` (its worker may be hung) and start a new gateway from its spec.
@@ -210,6 +256,9 @@ class GatewayPool:
 
     def close(self) -> None:
         """Stop every gateway, killing those that do not exit in time."""
+        starting, self._starting = self._starting, None
+        if starting is not None:  # a background start: let it finish, then stop all
+            concurrent.futures.wait([starting])
         with self._lock:
             group, self._group, self._gateways = self._group, None, ()
         if group is not None:

@@ -102,7 +102,10 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
         module, settings = plan_job(job, index_base=base)
         counter = _TokenCounter()
         items = counter.count(itertools.islice(corpus.items(), done, None))
-        with contextlib.nullcontext(borrowed) if borrowed else _pool(job, module, settings) as pool:
+        pool = borrowed or _pool(job, module, settings)
+        with contextlib.nullcontext() if borrowed else contextlib.closing(pool):
+            pool.start(background=True)
+            items = _read_ahead(items, pool)
             session = Session(pool.gateways, module, settings, pool.restart,
                               record=lambda failure: failure.line(base))
             if progress is not None and done:
@@ -126,6 +129,22 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
         job.output.path, session.delivered, counter.tokens, time.perf_counter() - started,
         dict(session.counts), done, tuple(failures), out.errors if out.failures else None,
         dict(session.restarts))
+
+
+#: Items read ahead while the gateways start.
+READ_AHEAD = 5_000
+
+
+def _read_ahead(items: Iterator[Any], pool: GatewayPool) -> Iterator[Any]:
+    """Read up to :data:`READ_AHEAD` items while ``pool`` starts in the background,
+    so that the driver's reading overlaps its workers' start-up."""
+    ahead: list[Any] = []
+    while not pool.ready and len(ahead) < READ_AHEAD:
+        try:
+            ahead.append(next(items))
+        except StopIteration:
+            break
+    return itertools.chain(ahead, items)
 
 
 def _pool(job: Job, module: RemoteModule, settings: RunOptions) -> GatewayPool:

@@ -17,7 +17,8 @@ import psutil
 import pytest
 
 import nlp_parallel
-from nlp_parallel import GatewayPool, RemoteTaskError
+from conftest import wait_gone
+from nlp_parallel import GatewayPool, GatewayStartError, RemoteTaskError
 from nlp_parallel.engine import encode_options
 from nlp_parallel.forks import Setup
 from nlp_parallel.modules import RemoteModule
@@ -130,3 +131,19 @@ def test_a_killed_forked_worker_is_replaced_and_nothing_is_lost():
             killer.cancel()
     assert len(results) == 2000
     assert victim in results and len(set(results)) == 3  # the victim, its heir, the other
+
+
+def test_a_background_start_raises_its_error_where_the_gateways_are_wanted(no_orphans):
+    pool = GatewayPool(["popen", "popen//python=/no/such/python"])
+    pool.start(background=True)
+    with pytest.raises(GatewayStartError, match="no such Python: /no/such/python"):
+        pool.gateways
+    assert wait_gone(no_orphans(), 5.0) == []
+
+
+def test_a_pool_closed_while_it_starts_in_the_background_leaves_nothing(no_orphans):
+    pool = GatewayPool([("popen", 2), f"popen//python={sys.executable}"])
+    pool.start(background=True)
+    assert not pool.ready  # the gateways start while the caller goes on
+    pool.close()
+    assert wait_gone(no_orphans(), 5.0) == []

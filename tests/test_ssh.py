@@ -245,7 +245,8 @@ def test_check_a_job_names_the_hosts_that_did_not_start(tmp_path, ssh_lab, remot
 # --- a host that disappears mid-job ---------------------------------------------------
 
 
-def test_a_host_that_disappears_mid_job_loses_nothing(tmp_path, remote_python, no_orphans):
+def test_a_host_that_disappears_mid_job_loses_nothing(tmp_path, remote_python, no_orphans,
+                                                      monkeypatch):
     """Its sshd goes away and its ssh connection drops: the batches it held run on
     the popen gateway, its restarts are refused, and the output is a clean run's."""
     import os
@@ -253,11 +254,21 @@ def test_a_host_that_disappears_mid_job_loses_nothing(tmp_path, remote_python, n
 
     import psutil
 
+    from nlp_parallel.engine import Session
     from nlp_parallel.jobs import load_job
     from nlp_parallel.runner import run_job
     from sshd import SshServers
 
-    job = {"corpus": {"name": "treebank", "view": "sents", "limit": 2500},
+    sessions: list[Session] = []  # to see what each gateway has delivered so far
+    open_session = Session.open
+
+    def observed(self: Session) -> None:
+        sessions.append(self)
+        open_session(self)
+
+    monkeypatch.setattr(Session, "open", observed)
+
+    job = {"corpus": {"name": "treebank", "view": "sents"},
            "task": {"name": "tag"}, "output": {"path": str(tmp_path / "clean.jsonl")},
            "specs": [["popen", 1]]}
     (tmp_path / "clean.yaml").write_text(yaml.safe_dump(job))
@@ -272,7 +283,7 @@ def test_a_host_that_disappears_mid_job_loses_nothing(tmp_path, remote_python, n
         def progress(count: int) -> None:
             nonlocal written
             written += count
-            if not gone and written >= 300:
+            if not gone and sessions[-1].counts["gw0"] > 0:  # the host is at work
                 clients = [p for p in psutil.Process().children() if p.name() == "ssh"]
                 assert len(clients) == 1
                 lab.stop()  # the host is gone for good ...
