@@ -30,6 +30,7 @@ from typing import Any
 
 from . import engine
 from .engine import BatchSize, Emit, OnError
+from .forks import Setup
 from .gateways import GatewayPool
 from .modules import RemoteModule
 from .specs import SpecsLike
@@ -133,8 +134,10 @@ def _start(
         if specs is not None:
             raise TypeError("give either specs or pool, not both")
         return engine.run(pool.gateways, remote, args, settings, pool.restart)
-    preload = ("nltk",) if remote.needs_nltk else ()  # imported once, for forked workers
-    return _owned(GatewayPool(specs, preload=preload), remote, args, settings)
+    # Forked workers start with NLTK imported, and with a built-in task set up.
+    preload = ("nltk",) if remote.needs_nltk else ()
+    prepare = Setup.of(remote, settings.options) if remote.builtin else None
+    return _owned(GatewayPool(specs, preload=preload, prepare=prepare), remote, args, settings)
 
 
 def _owned(

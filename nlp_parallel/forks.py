@@ -33,6 +33,7 @@ import struct
 import subprocess
 import sys
 import threading
+import traceback
 from dataclasses import dataclass
 
 import execnet
@@ -88,6 +89,7 @@ class ForkServer:
         ours, theirs = socket.socketpair()
         self._lock = threading.Lock()
         self._popen: subprocess.Popen | None = None
+        #: Whether the server is a fork of this process (else a fresh interpreter).
         self.forked = threading.active_count() == 1
         try:
             if self.forked:
@@ -174,6 +176,8 @@ def _fork_server(ours: socket.socket, theirs: socket.socket, preload: tuple[str,
         os.close(devnull)
         forkserver.serve(theirs, list(preload))
         status = 0
+    except BaseException:
+        traceback.print_exc()
     finally:
         os._exit(status)
 

@@ -157,15 +157,11 @@ class GatewayPool:
         self._group = group
         starting: concurrent.futures.Future = concurrent.futures.Future()
         self._starting = starting
-        try:
-            if any(forks.forkable(s.xspec) for s in self.specs):
-                # Now, in the caller's thread: a driver with no other thread running
-                # can be forked into the server.
+        if any(forks.forkable(s.xspec) for s in self.specs):
+            # Now, in the caller's thread: a driver with no other thread running
+            # can be forked into the server.  Without one, workers start from scratch.
+            with contextlib.suppress(OSError):
                 self._server = ForkServer(self.preload)
-        except BaseException:
-            self._starting = None
-            self.close()
-            raise
 
         def start_all() -> None:
             try:

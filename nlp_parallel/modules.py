@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
+import os
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -26,6 +27,15 @@ class RemoteModule:
     filename: str
     batched: bool
     needs_nltk: bool
+
+    @property
+    def builtin(self) -> bool:
+        """Whether this is one of the toolkit's own task modules (``remote_tasks``),
+        whose ``setup`` builds objects in memory only and may run in a fork server."""
+        import remote_tasks
+
+        here = os.path.dirname(os.path.abspath(remote_tasks.__file__))
+        return os.path.dirname(os.path.abspath(self.filename)) == here
 
     @classmethod
     def resolve(cls, module: ModuleType | str | RemoteModule) -> RemoteModule:

@@ -149,9 +149,8 @@ def _read_ahead(items: Iterator[Any], pool: GatewayPool) -> Iterator[Any]:
 
 def _pool(job: Job, module: RemoteModule, settings: RunOptions) -> GatewayPool:
     """The job's gateways; forked workers start with the toolkit's own task set up."""
-    builtin = job.task.name != "module"
     return GatewayPool(job.specs, preload=("nltk",) if module.needs_nltk else (),
-                       prepare=Setup.of(module, settings.options) if builtin else None)
+                       prepare=Setup.of(module, settings.options) if module.builtin else None)
 
 
 def output_file(job: Job) -> OutputFile:
