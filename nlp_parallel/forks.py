@@ -48,6 +48,11 @@ from .modules import RemoteModule
 SUPPORTED = sys.platform.startswith("linux") and hasattr(socket, "send_fds")
 
 
+def single_threaded() -> bool:
+    """Whether this process runs one thread, so that forking it is safe."""
+    return threading.active_count() == 1
+
+
 def forkable(xspec: execnet.XSpec) -> bool:
     """Whether a gateway of this spec may be forked from a fork server."""
     return bool(SUPPORTED and xspec.popen and not (xspec.python or xspec.via or xspec.chdir
@@ -90,7 +95,7 @@ class ForkServer:
         self._lock = threading.Lock()
         self._popen: subprocess.Popen | None = None
         #: Whether the server is a fork of this process (else a fresh interpreter).
-        self.forked = threading.active_count() == 1
+        self.forked = single_threaded()
         try:
             if self.forked:
                 self.pid = _fork_server(ours, theirs, preload)

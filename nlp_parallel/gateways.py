@@ -157,9 +157,13 @@ class GatewayPool:
         self._group = group
         starting: concurrent.futures.Future = concurrent.futures.Future()
         self._starting = starting
-        if any(forks.forkable(s.xspec) for s in self.specs):
-            # Now, in the caller's thread: a driver with no other thread running
-            # can be forked into the server.  Without one, workers start from scratch.
+        # Now, in the caller's thread: a driver with no other thread running is forked
+        # into the server at no cost; a server started from scratch pays off only
+        # when it has imports or a setup to share.  Without one, workers start from
+        # scratch.
+        shared = bool(self.preload) or self.prepare is not None
+        if any(forks.forkable(s.xspec) for s in self.specs) and (
+                shared or forks.single_threaded()):
             with contextlib.suppress(OSError):
                 self._server = ForkServer(self.preload)
 

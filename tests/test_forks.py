@@ -37,7 +37,7 @@ def parents(pool: GatewayPool) -> list[int]:
 def test_plain_popen_workers_are_forked_and_the_others_start_fresh(tmp_path):
     specs = ["popen", "popen", f"popen//python={sys.executable}",
              f"popen//chdir={tmp_path}", "popen//env:NLP_PARALLEL_TEST=1"]
-    with GatewayPool(specs) as pool:
+    with GatewayPool(specs, preload=("json",)) as pool:
         forked, again, *fresh = parents(pool)
         assert forked == again != os.getpid()  # both children of one fork server
         assert fresh == [os.getpid()] * 3  # interpreters this process started
@@ -52,7 +52,7 @@ SCRIPT = textwrap.dedent("""
     if sys.argv[1] == "threaded":  # a process running threads must not fork
         threading.Thread(target=threading.Event().wait, daemon=True).start()
     held = open(sys.argv[2], "w")  # the driver's own file, as an output would be
-    with GatewayPool([("popen", 2)]) as pool:
+    with GatewayPool([("popen", 2)], preload=("json",)) as pool:
         workers = [gw.gateway.remote_exec("import os; channel.send(os.getpid())").receive(10)
                    for gw in pool]
         server = psutil.Process(workers[0]).parent()
@@ -109,8 +109,9 @@ def test_a_setup_that_fails_in_the_server_fails_in_the_worker_as_usual():
 
 
 def test_without_its_fork_server_a_pool_restarts_workers_from_scratch():
-    with GatewayPool([("popen", 2)]) as pool:
+    with GatewayPool([("popen", 2)], preload=("json",)) as pool:
         server = parents(pool)[0]
+        assert server != os.getpid()
         os.kill(server, signal.SIGKILL)
         psutil.Process(server).wait(10)
         restarted = pool.restart(pool.gateways[0])
@@ -120,7 +121,7 @@ def test_without_its_fork_server_a_pool_restarts_workers_from_scratch():
 
 
 def test_a_killed_forked_worker_is_replaced_and_nothing_is_lost():
-    with GatewayPool([("popen", 2)]) as pool:
+    with GatewayPool([("popen", 2)], preload=("json",)) as pool:
         victim = pool.gateways[0].gateway.remote_exec(
             "import os; channel.send(os.getpid())").receive(10)
         killer = threading.Timer(0.3, os.kill, (victim, signal.SIGKILL))
@@ -164,3 +165,17 @@ def test_a_job_prepares_the_built_in_task_but_never_a_users_module(tmp_path):
     job = load_job(str(tmp_path / "user.yaml"))
     module, settings = runner.plan_job(job)
     assert runner._pool(job, module, settings).prepare is None
+
+
+def test_a_threaded_process_starts_a_fork_server_only_to_share_something():
+    busy = threading.Event()
+    thread = threading.Thread(target=busy.wait)
+    thread.start()
+    try:
+        with GatewayPool([("popen", 2)]) as pool:  # nothing to share: from scratch
+            assert parents(pool) == [os.getpid()] * 2
+        with GatewayPool([("popen", 2)], preload=("json",)) as pool:
+            assert os.getpid() not in parents(pool)
+    finally:
+        busy.set()
+        thread.join()
