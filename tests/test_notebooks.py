@@ -112,5 +112,5 @@ def test_a_worker_left_running_is_found(tmp_path, kernel_env, no_orphans):
         "pool.start()  # and never closed"
     )])
     left = execute(nb, tmp_path, kernel_env)
-    assert left == ["python"]  # the worker (a kernel runs threads: nothing to share, no fork server)
+    assert left == ["python"]  # the worker; a kernel runs threads, so no fork server here
     assert wait_gone(no_orphans(), 10.0) == []
