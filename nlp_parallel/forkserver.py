@@ -93,7 +93,12 @@ def _answer(sock: socket.socket, prepared: dict) -> None:
 
 
 def _prepare(prepared: dict, fields: dict) -> str | None:
-    """Run a task's setup once here, as a worker would; the error's text if it fails."""
+    """Run a task's setup once here, as a worker would; the error's text if it fails.
+
+    This repeats ``worker.load_module`` and the setup call on purpose: run as
+    ``python -c``, this module imports nothing of the package, whose imports would
+    cost more than the setup saves.
+    """
     name, source, filename, options = (
         fields["name"], fields["source"], fields["filename"], fields["options"])
     try:
