@@ -30,7 +30,7 @@ from typing import Any
 
 from . import engine
 from .engine import BatchSize, Emit, OnError
-from .forks import Setup
+from .forks import sharing
 from .gateways import GatewayPool
 from .modules import RemoteModule
 from .specs import SpecsLike
@@ -134,10 +134,8 @@ def _start(
         if specs is not None:
             raise TypeError("give either specs or pool, not both")
         return engine.run(pool.gateways, remote, args, settings, pool.restart)
-    # Forked workers start with NLTK imported, and with a built-in task set up.
-    preload = ("nltk",) if remote.needs_nltk else ()
-    prepare = Setup.of(remote, settings.options) if remote.builtin else None
-    return _owned(GatewayPool(specs, preload=preload, prepare=prepare), remote, args, settings)
+    pool = GatewayPool(specs, **sharing(remote, settings.options))
+    return _owned(pool, remote, args, settings)
 
 
 def _owned(

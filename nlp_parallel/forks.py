@@ -3,9 +3,8 @@
 A plain ``popen`` gateway starts a new interpreter, which imports NLTK and then parses
 its task's model: about 0.7 CPU-seconds per worker before its first batch for the
 perceptron tagger, which a ``multiprocessing`` pool forked from a warm parent never
-pays.  A :class:`ForkServer`
-pays it once: it imports what the task needs, runs the task's setup, then forks one
-child per gateway.  Each child runs execnet's own worker bootstrap on its own pipes,
+pays.  A :class:`ForkServer` pays it once: it imports what the task needs, runs the
+task's setup, then forks one child per gateway.  Each child runs execnet's own worker bootstrap on its own pipes,
 so to execnet, and to everything above it, it is a popen gateway like any other:
 the same channels, the same messages, killed and restarted the same way.
 
@@ -35,6 +34,7 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass
+from typing import Any
 
 import execnet
 from execnet import gateway_bootstrap
@@ -78,6 +78,15 @@ class Setup:
         return cls(module.name, module.source, module.filename, options)
 
 
+def sharing(module: RemoteModule, options: str) -> dict[str, Any]:
+    """What a fork server can share among the workers of ``module`` run with
+    ``options``, as :class:`~nlp_parallel.gateways.GatewayPool` keywords: NLTK
+    imported for a module that imports it, and the setup of a built-in task
+    (never a user's module, whose setup may open files or connections)."""
+    return {"preload": ("nltk",) if module.needs_nltk else (),
+            "prepare": Setup.of(module, options) if module.builtin else None}
+
+
 class ForkServerError(OSError):
     """The fork server is gone or refused a request."""
 
@@ -118,7 +127,7 @@ class ForkServer:
             sock = self._connected()
             try:
                 socket.send_fds(sock, [b"F"], fds)
-                (pid,) = struct.unpack("!q", _exactly(sock, 8))
+                (pid,) = struct.unpack("!q", forkserver.exactly(sock, 8))
             except (OSError, EOFError) as exc:
                 raise ForkServerError(f"the fork server is gone: {exc}") from None
         return int(pid)
@@ -135,9 +144,9 @@ class ForkServer:
             sock = self._connected()
             try:
                 sock.sendall(b"W" + struct.pack("!q", len(data)) + data)
-                failed = _exactly(sock, 1) == b"1"
-                (length,) = struct.unpack("!q", _exactly(sock, 8))
-                error = _exactly(sock, length).decode("utf-8")
+                failed = forkserver.exactly(sock, 1) == b"1"
+                (length,) = struct.unpack("!q", forkserver.exactly(sock, 8))
+                error = forkserver.exactly(sock, length).decode("utf-8")
             except (OSError, EOFError) as exc:
                 raise ForkServerError(f"the fork server is gone: {exc}") from None
         if failed:
@@ -185,17 +194,6 @@ def _fork_server(ours: socket.socket, theirs: socket.socket, preload: tuple[str,
         traceback.print_exc()
     finally:
         os._exit(status)
-
-
-def _exactly(sock: socket.socket, size: int) -> bytes:
-    chunks = []
-    while size:
-        chunk = sock.recv(size)
-        if not chunk:
-            raise EOFError("connection closed")
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
 
 
 class ForkedIO(Popen2IO):

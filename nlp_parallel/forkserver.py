@@ -81,8 +81,8 @@ def _answer(sock: socket.socket, prepared: dict) -> None:
                 os.close(fd)
             sock.sendall(struct.pack("!q", pid))
         elif request == b"W" and not fds:
-            (length,) = struct.unpack("!q", _exactly(sock, 8))
-            error = _prepare(prepared, json.loads(_exactly(sock, length)))
+            (length,) = struct.unpack("!q", exactly(sock, 8))
+            error = _prepare(prepared, json.loads(exactly(sock, length)))
             gc.freeze()
             data = (error or "").encode("utf-8")
             sock.sendall((b"1" if error else b"0") + struct.pack("!q", len(data)) + data)
@@ -151,7 +151,8 @@ def _child(stdin: int, stdout: int, alive: int) -> None:
         os._exit(status)
 
 
-def _exactly(sock: socket.socket, size: int) -> bytes:
+def exactly(sock: socket.socket, size: int) -> bytes:
+    """Read ``size`` bytes from ``sock``; raises EOFError when it closes first."""
     chunks = []
     while size:
         try:

@@ -25,7 +25,7 @@ from nltk.tree import Tree
 
 from . import engine, tasks
 from .engine import BatchSize, Emit
-from .forks import Setup
+from .forks import sharing
 from .gateways import GatewayPool
 from .modules import RemoteModule
 from .specs import SpecsLike
@@ -51,8 +51,7 @@ class _Parallel:
         self._owns_pool = pool is None
         self._module = RemoteModule.resolve(task.module)
         if pool is None:  # forked workers start with the task set up
-            pool = GatewayPool(specs, preload=("nltk",),
-                               prepare=Setup.of(self._module, self._settings.options))
+            pool = GatewayPool(specs, **sharing(self._module, self._settings.options))
         self._pool = pool
         self._session: engine.Session | None = None
 

@@ -30,7 +30,7 @@ from typing import Any
 from .corpus import Corpus, open_corpus
 from .engine import Emit, ItemFailure, OnError, RunOptions, Session, run_options
 from .errors import ConfigError
-from .forks import Setup
+from .forks import sharing
 from .gateways import GatewayPool
 from .jobs import Job, JobError, prepare_task
 from .modules import RemoteModule
@@ -149,8 +149,7 @@ def _read_ahead(items: Iterator[Any], pool: GatewayPool) -> Iterator[Any]:
 
 def _pool(job: Job, module: RemoteModule, settings: RunOptions) -> GatewayPool:
     """The job's gateways; forked workers start with the toolkit's own task set up."""
-    return GatewayPool(job.specs, preload=("nltk",) if module.needs_nltk else (),
-                       prepare=Setup.of(module, settings.options) if module.builtin else None)
+    return GatewayPool(job.specs, **sharing(module, settings.options))
 
 
 def output_file(job: Job) -> OutputFile:
