@@ -23,7 +23,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import execnet
@@ -186,10 +185,8 @@ def encode_options(options: Any) -> str:
 
 
 def local_nltk_version() -> str | None:
-    try:
-        return metadata.version("nltk")
-    except metadata.PackageNotFoundError:
-        return None
+    """The NLTK version workers must have: the one this driver imports."""
+    return worker.nltk_version()
 
 
 def check_hello(spec: str, hello: dict, module: RemoteModule) -> None:

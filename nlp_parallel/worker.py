@@ -32,17 +32,23 @@ import traceback
 PROTOCOL = 1
 
 
-def hello() -> tuple:
-    """The first message: what this worker is."""
+def nltk_version() -> str | None:
+    """The version of the NLTK this interpreter imports; None when there is none."""
+    nltk = sys.modules.get("nltk")
+    if nltk is not None:  # imported already: ask it, not the installed metadata
+        return getattr(nltk, "__version__", None)
     try:
         from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            nltk_version = version("nltk")
-        except PackageNotFoundError:
-            nltk_version = None
     except ImportError:  # pragma: no cover - Python < 3.8
-        nltk_version = None
+        return None
+    try:
+        return version("nltk")
+    except PackageNotFoundError:
+        return None
+
+
+def hello() -> tuple:
+    """The first message: what this worker is."""
     return (
         "hello",
         {
@@ -50,7 +56,7 @@ def hello() -> tuple:
             "python": platform.python_version(),
             "implementation": platform.python_implementation(),
             "executable": sys.executable,
-            "nltk": nltk_version,
+            "nltk": nltk_version(),
             "cpus": os.cpu_count() or 1,
             "host": socket.gethostname(),
             "pid": os.getpid(),
