@@ -320,9 +320,9 @@ class Session:
         self.nodes: list[_Node] = []
         self._threads: list[threading.Thread] = []
 
-    def _reset(self, items: Iterable[Any]) -> None:
+    def _reset(self, items: Iterable[Any], total: int | None = None) -> None:
         """Per-run state: the input, its position and the results awaiting delivery."""
-        self.total = len(items) if isinstance(items, Sized) else None
+        self.total = len(items) if isinstance(items, Sized) else total
         self.items = iter(items)
         self.exhausted = False
         self.next_index = 0
@@ -369,13 +369,15 @@ class Session:
 
     # -- the loop ---------------------------------------------------------------
 
-    def run(self, items: Iterable[Any]) -> Iterator[Any]:
+    def run(self, items: Iterable[Any], total: int | None = None) -> Iterator[Any]:
         """Yield results for ``items`` in input order, a batch at a time.
 
+        ``total``, the number of items when ``items`` has no ``len`` (an estimate
+        will do), lets the last batches shrink so that the workers finish together.
         Raises the errors listed in :func:`run`.
         """
         self.open()
-        self._reset(items)
+        self._reset(items, total)
         try:
             yield from self._results()
         finally:
@@ -462,14 +464,9 @@ class Session:
     def new_batch(self, node: int) -> Batch | None:
         if self.exhausted or not self.sched.may_dispatch(len(self.done) + len(self.retry)):
             return None
-        size = self.sched.batch_size(node)
-        if self.total is not None:
-            # Guided self-scheduling: near the end, smaller batches let every
-            # node finish at about the same time.
-            remaining = self.total - self.next_index
-            alive = sum(n.state is not _State.DEAD for n in self.nodes)
-            share = -(-remaining // (2 * max(alive, 1)))
-            size = min(size, max(share, size // 16, 1))
+        remaining = None if self.total is None else self.total - self.next_index
+        alive = sum(n.state is not _State.DEAD for n in self.nodes)
+        size = self.sched.batch_size(node, remaining, alive)
         chunk = list(itertools.islice(self.items, size))
         if len(chunk) < size:
             self.exhausted = True

@@ -102,6 +102,7 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
         module, settings = plan_job(job, index_base=base)
         counter = _TokenCounter()
         items = counter.count(itertools.islice(corpus.items(), done, None))
+        expected = expected_items(job, corpus)
         pool = borrowed or _pool(job, module, settings)
         with contextlib.nullcontext() if borrowed else contextlib.closing(pool):
             pool.start(background=True)
@@ -113,7 +114,8 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
             failures: list[ItemFailure] = []  # by corpus index
             try:
                 reported = 0
-                for chunk in session.run(items):
+                left = None if expected is None else max(expected - done, 0)
+                for chunk in session.run(items, total=left):
                     new = [dataclasses.replace(f, index=f.index + base)
                            for f in session.failures[len(failures):]]
                     failures += new
@@ -150,6 +152,13 @@ def _read_ahead(items: Iterator[Any], pool: GatewayPool) -> Iterator[Any]:
 def _pool(job: Job, module: RemoteModule, settings: RunOptions) -> GatewayPool:
     """The job's gateways; forked workers start with the toolkit's own task set up."""
     return GatewayPool(job.specs, **sharing(module, settings.options))
+
+
+def expected_items(job: Job, corpus: Corpus) -> int | None:
+    """How many items the job's corpus yields, when known without reading it;
+    otherwise at most its ``limit`` (None without one)."""
+    total = corpus.total()
+    return job.corpus.limit if total is None else total
 
 
 def output_file(job: Job) -> OutputFile:
@@ -225,4 +234,4 @@ class _TokenCounter:
             yield item
 
 
-__all__ = ["Progress", "RunSummary", "plan_job", "run_job"]
+__all__ = ["Progress", "RunSummary", "expected_items", "plan_job", "run_job"]

@@ -135,8 +135,16 @@ class Scheduler(Generic[Node]):
         free = [n for n, s in self._nodes.items() if len(s.inflight) < self.window]
         return sorted(free, key=lambda n: len(self._nodes[n].inflight))
 
-    def batch_size(self, node: Node) -> int:
-        return self._nodes[node].sizer.size()
+    def batch_size(self, node: Node, remaining: int | None = None, nodes: int = 1) -> int:
+        """The size of ``node``'s next batch: what its speed calls for, and, with
+        ``remaining`` items known to be left for ``nodes`` working nodes, at most
+        half an even share of them (guided self-scheduling: the last batches
+        shrink, so that every node finishes at about the same time)."""
+        size = self._nodes[node].sizer.size()
+        if remaining is None:
+            return size
+        share = -(-remaining // (2 * max(nodes, 1)))
+        return min(size, max(share, size // 16, 1))
 
     def may_dispatch(self, waiting: int) -> bool:
         """Whether another new batch may go out while ``waiting`` finished batches

@@ -12,6 +12,7 @@ import pytest
 from nltk.corpus import conll2000
 
 from nlp_parallel.cli import main
+from nlp_parallel.engine import Session
 from nlp_parallel.jobs import Job, JobError, load_job
 from nlp_parallel.runner import run_job
 from nlp_parallel.specs import parse_specs
@@ -56,6 +57,24 @@ def test_same_bytes_as_the_cli_and_progress_counts_items(tmp_path, capsys, confi
         assert summary.items == limit
     if config == "tokenize_text.yaml":
         assert summary.items == 2 < len((tmp_path / "api.out").read_text().splitlines())
+
+
+def test_the_engine_is_told_how_many_items_are_left(tmp_path, monkeypatch):
+    """So that the last batches shrink and the workers finish together: a limit, or
+    the number of files of a one-item-per-file view."""
+    told: list[int | None] = []
+    real_run = Session.run
+
+    def run(self, items, total=None):
+        told.append(total)
+        return real_run(self, items, total)
+
+    monkeypatch.setattr(Session, "run", run)
+    run_job(limited(CONFIGS / "conll2000_chunk_regexp.yaml", tmp_path / "a.conll", 300))
+    job_file = tmp_path / "tokenize_text.yaml"
+    job_file.write_text(TOKENIZE_TEXT, encoding="utf-8")
+    run_job(limited(job_file, tmp_path / "tokens.txt", None))
+    assert told == [300, 2]
 
 
 def test_counts_tokens_of_tagged_items(tmp_path):

@@ -267,3 +267,38 @@ def test_hung_node_later_batch_still_rescued(clock):
     assert s.holds("a") == [batch(1)]
     clock.t = 100.0
     assert s.straggler("b") == batch(1)
+
+
+# --- the end of a run -----------------------------------------------------------
+
+
+def test_last_batches_shrink_to_half_an_even_share_of_what_is_left(clock):
+    s = make(clock, sizer=lambda: FixedSizer(400))
+    assert s.batch_size("a") == 400  # nothing known about the end
+    assert s.batch_size("a", remaining=10_000, nodes=2) == 400
+    assert s.batch_size("a", remaining=1_000, nodes=2) == 250
+    assert s.batch_size("a", remaining=1_000, nodes=1) == 400
+    assert s.batch_size("a", remaining=100, nodes=2) == 25  # a sixteenth at least,
+    assert s.batch_size("a", remaining=-30, nodes=2) == 25  # also past a short estimate
+
+
+@pytest.mark.parametrize("total", [2_100, 20_250, 33_333])
+def test_knowing_the_total_lets_equal_nodes_finish_together(clock, total):
+    """Simulated: two nodes at one item per ms take batches as they free up."""
+
+    def finish_times(known: bool) -> list[float]:
+        s = make(clock, sizer=lambda: FixedSizer(500))
+        free_at = {"a": 0.0, "b": 0.0}
+        sent = 0
+        while sent < total:
+            node = min(free_at, key=free_at.__getitem__)
+            size = s.batch_size(node, total - sent if known else None, nodes=2)
+            size = min(size, total - sent)
+            free_at[node] += size * 0.001
+            sent += size
+        return sorted(free_at.values())
+
+    first, last = finish_times(known=False)
+    assert last - first >= 0.1  # 500-item batches end unevenly ...
+    first, last = finish_times(known=True)
+    assert last - first <= 0.032  # ... a sixteenth of one apart at most, when the total is known
