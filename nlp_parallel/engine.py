@@ -504,15 +504,20 @@ class Session:
     def on_hello(self, index: int, fields: dict) -> None:
         node = self.nodes[index]
         check_hello(str(node.gateway), fields, self.module)
-        setup = {
-            "name": self.module.name,
-            "source": self.module.source,
-            "filename": self.module.filename,
-            "options": self.settings.options,
-            "emit": self.settings.emit.value,
-        }
+        setup: dict[str, Any] = {"name": self.module.name, "emit": self.settings.emit.value}
+        if fields.get("prepared") and self.digest in fields["prepared"]:
+            setup["prepared"] = self.digest  # set up in its fork server already
+        else:
+            setup.update(source=self.module.source, filename=self.module.filename,
+                         options=self.settings.options)
         assert node.channel is not None
         node.channel.send(("setup", setup))
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """How a worker forked from a fork server that set this task up names it."""
+        return worker.setup_digest(self.module.name, self.module.source, self.module.filename,
+                                   self.settings.options)
 
     def on_ready(self, index: int, fields: dict) -> None:
         self.enter(self.nodes[index], _State.READY)

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import inspect
-import json
 import os
 import select
 import signal
@@ -40,7 +40,7 @@ import execnet
 from execnet import gateway_bootstrap
 from execnet.gateway_base import Popen2IO
 
-from . import forkserver
+from . import forkserver, worker
 from .modules import RemoteModule
 
 #: Where workers are forked: Linux.  (macOS can fork, but a forked process that
@@ -72,6 +72,11 @@ class Setup:
     source: str
     filename: str
     options: str
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """What names this task to the workers forked after it was set up."""
+        return worker.setup_digest(self.name, self.source, self.filename, self.options)
 
     @classmethod
     def of(cls, module: RemoteModule, options: str) -> Setup:
@@ -139,11 +144,13 @@ class ForkServer:
         Raises :class:`ForkServerError` when it fails there; a worker would then
         set the task up itself and report the failure as usual.
         """
-        data = json.dumps(dataclasses.asdict(setup)).encode("utf-8")
+        fields = [f.encode("utf-8") for f in (setup.digest, *dataclasses.astuple(setup))]
         with self._lock:
             sock = self._connected()
             try:
-                sock.sendall(b"W" + struct.pack("!q", len(data)) + data)
+                sock.sendall(b"W" + struct.pack("!5q", *map(len, fields)))
+                for field in fields:  # the options hold a model: megabytes, sent as they are
+                    sock.sendall(field)
                 failed = forkserver.exactly(sock, 1) == b"1"
                 (length,) = struct.unpack("!q", forkserver.exactly(sock, 8))
                 error = forkserver.exactly(sock, length).decode("utf-8")

@@ -10,9 +10,9 @@ driver -> server                                server -> driver
 ----------------                                ----------------
 ``F`` with three fds: the child's stdin,        the child's pid, 8 bytes
 stdout and *alive* pipe ends
-``W`` + 8-byte length + JSON of a task's        ``0`` or ``1`` (failed) + 8-byte
-setup message (name, source, filename,          length + the error's text
-options)
+``W`` + five 8-byte lengths + a task's          ``0`` or ``1`` (failed) + 8-byte
+digest, name, source, filename and options      length + the error's text
+(UTF-8)
 (closes the socket)                             (exits)
 
 A forked child puts its pipes on fds 0 and 1 and runs execnet's worker bootstrap
@@ -36,7 +36,7 @@ import threading
 import traceback
 
 #: ``sys.modules`` entry through which a forked worker finds the tasks set up here
-#: (``tasks``: (name, source, filename, options) -> (namespace, setup's result)).
+#: (``tasks``: the driver's digest of a task -> (namespace, setup's result)).
 PREPARED = "_nlp_parallel_prepared"
 #: This process's name in ``ps`` and ``top``: forked from the driver, its command
 #: line is the driver's.
@@ -81,8 +81,8 @@ def _answer(sock: socket.socket, prepared: dict) -> None:
                 os.close(fd)
             sock.sendall(struct.pack("!q", pid))
         elif request == b"W" and not fds:
-            (length,) = struct.unpack("!q", exactly(sock, 8))
-            error = _prepare(prepared, json.loads(exactly(sock, length)))
+            lengths = struct.unpack("!5q", exactly(sock, 40))
+            error = _prepare(prepared, *(exactly(sock, n).decode("utf-8") for n in lengths))
             gc.freeze()
             data = (error or "").encode("utf-8")
             sock.sendall((b"1" if error else b"0") + struct.pack("!q", len(data)) + data)
@@ -92,15 +92,14 @@ def _answer(sock: socket.socket, prepared: dict) -> None:
             return
 
 
-def _prepare(prepared: dict, fields: dict) -> str | None:
+def _prepare(prepared: dict, digest: str, name: str, source: str, filename: str,
+             options: str) -> str | None:
     """Run a task's setup once here, as a worker would; the error's text if it fails.
 
     This repeats ``worker.load_module`` and the setup call on purpose: run as
     ``python -c``, this module imports nothing of the package, whose imports would
     cost more than the setup saves.
     """
-    name, source, filename, options = (
-        fields["name"], fields["source"], fields["filename"], fields["options"])
     try:
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         namespace = {"__name__": name, "__file__": filename}
@@ -109,7 +108,7 @@ def _prepare(prepared: dict, fields: dict) -> str | None:
         handler = setup(json.loads(options)) if setup else None
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
-    prepared[(name, source, filename, options)] = (namespace, handler)
+    prepared[digest] = (namespace, handler)
     return None
 
 

@@ -10,8 +10,11 @@ execnet's pure-Python serializer is several times slower than ``json``.
 
 driver -> worker                      worker -> driver
 ----------------                      ----------------
-                                      hello   {protocol, python, executable, nltk, cpus, host, pid}
-setup   {name, source, options, emit} ready   {}  | failed {index: None, seq: None, ...}
+                                      hello   {protocol, python, executable, nltk, cpus, host,
+                                               pid, prepared}
+setup   {name, emit, source,          ready   {}  | failed {index: None, seq: None, ...}
+         filename, options}
+        | {name, emit, prepared}
 batch   {seq, start, items}           done    {seq, data, seconds}
                                       | failed {seq, index, data, seconds, ...}
 ping    {}                            pong    {}
@@ -20,6 +23,7 @@ stop    {}
 
 from __future__ import annotations
 
+import hashlib
 import json
 import linecache
 import os
@@ -60,6 +64,7 @@ def hello() -> tuple:
             "cpus": os.cpu_count() or 1,
             "host": socket.gethostname(),
             "pid": os.getpid(),
+            "prepared": sorted(prepared_tasks()),
         },
     )
 
@@ -77,12 +82,23 @@ def load_module(name: str, source: str, filename: str) -> dict:
     return namespace
 
 
-def prepared(name: str, source: str, filename: str, options: str):
-    """The task's module and setup result when this worker was forked from a fork
-    server that set the very same task up already (see ``nlp_parallel.forks``)."""
+def setup_digest(name: str, source: str, filename: str, options: str) -> str:
+    """A task module with its setup's options, in a few bytes: how the driver names a
+    task that a fork server set up before forking this worker."""
+    digest = hashlib.sha256()
+    for field in (name, source, filename, options):
+        data = field.encode("utf-8")
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def prepared_tasks() -> dict:
+    """The tasks set up in the fork server this worker was forked from (see
+    ``nlp_parallel.forks``), by :func:`setup_digest`: (module namespace, setup's
+    result) each; empty in any other worker."""
     server = sys.modules.get("_nlp_parallel_prepared")
-    tasks = getattr(server, "tasks", None) or {}
-    return tasks.get((name, source, filename, options))
+    return getattr(server, "tasks", None) or {}
 
 
 def failure(exc: BaseException, **fields: object) -> tuple:
@@ -105,15 +121,21 @@ class Worker:
     def ping(self):
         return ("pong", {})
 
-    def setup(self, name, source, filename, options, emit):
+    def setup(self, name, emit, source=None, filename=None, options=None, prepared=None):
         """Load the task; ``setup(options)`` may return the per-item function.
 
-        A returned object's ``format`` method, else the module's ``format``,
-        formats results in text mode.
+        ``prepared`` instead names a task this worker's fork server set up (the
+        handshake lists them), sent without its source and options, which may hold
+        a model of several megabytes.  A returned object's ``format`` method, else
+        the module's ``format``, formats results in text mode.
         """
         try:
-            namespace, handler = prepared(name, source, filename, options) or (None, None)
-            if namespace is None:
+            if prepared is not None:
+                if prepared not in prepared_tasks():
+                    raise LookupError("task %s was not set up in this worker's fork server"
+                                      % prepared[:12])
+                namespace, handler = prepared_tasks()[prepared]
+            else:
                 namespace = load_module(name, source, filename)
                 setup = namespace.get("setup")
                 handler = setup(json.loads(options)) if setup else None

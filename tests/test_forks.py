@@ -18,7 +18,7 @@ import pytest
 
 import nlp_parallel
 from conftest import wait_gone
-from nlp_parallel import GatewayPool, GatewayStartError, RemoteTaskError
+from nlp_parallel import GatewayPool, GatewayStartError, RemoteTaskError, worker
 from nlp_parallel.engine import encode_options
 from nlp_parallel.forks import Setup
 from nlp_parallel.modules import RemoteModule
@@ -90,6 +90,27 @@ def test_forked_workers_start_with_a_prepared_task_set_up_once():
     workers = {r[1] for r in results}
     assert ran_in == {server.pid}  # setup ran in the server, not in the workers
     assert len(workers) == 2 and server.pid not in workers
+
+
+def test_a_forked_worker_names_the_task_its_server_prepared_and_no_other():
+    """A prepared task is named by digest instead of sent again (its options may hold
+    a model of megabytes); a digest the worker lacks is refused, not guessed at."""
+    module = RemoteModule.resolve(setup_pid)
+    setup = Setup.of(module, encode_options(None))
+    with GatewayPool([("popen", 1)], prepare=setup) as pool:
+        channel = pool.gateways[0].gateway.remote_exec(RemoteModule.resolve(worker).source)
+        name, hello = channel.receive(10)
+        assert name == "hello" and hello["prepared"] == [setup.digest]
+        channel.send(("setup", {"name": module.name, "emit": "results", "prepared": "0" * 64}))
+        name, fields = channel.receive(10)
+        assert name == "failed" and "not set up in this worker's fork server" in fields["message"]
+        channel.send(("setup", {"name": module.name, "emit": "results",
+                                "prepared": setup.digest}))
+        assert channel.receive(10) == ("ready", {})
+        channel.send(("batch", {"seq": 0, "start": 0, "items": "[1]"}))
+        name, fields = channel.receive(10)
+        ran_in, pid = json.loads(fields["data"])[0]
+        assert ran_in == psutil.Process(pid).ppid() != pid  # set up in the server
 
 
 def test_a_task_prepared_with_other_options_is_set_up_by_each_worker():
