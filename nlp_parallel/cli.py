@@ -26,7 +26,7 @@ from .engine import local_nltk_version
 from .errors import ConfigError, NlpParallelError, RemoteTaskError, ResourceMissing
 from .gateways import GatewayPool, GatewayWarning
 from .jobs import Job, JobError, load_job
-from .runner import RunSummary, output_file, plan_job, run_job
+from .runner import Progress, RunSummary, expected_items, output_file, plan_job, run_job
 from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
 
 PROG = "nlp-parallel"
@@ -134,8 +134,8 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
     job = _load(args)
     out = output_file(job)
     try:
-        with _progress(args.quiet, _total(job)) as bar:
-            summary = run_job(job, progress=bar.update, resume=args.resume)
+        with _progress(args.quiet, job) as progress:
+            summary = run_job(job, progress=progress, resume=args.resume)
     except ConfigError:
         raise
     except BaseException:  # a run stopped early: say how to continue it
@@ -219,29 +219,33 @@ def _total(job: Job) -> int | None:
     try:
         with open_corpus(job.corpus) as corpus:
             corpus.check()
-            return corpus.total() or job.corpus.limit
+            return expected_items(job, corpus)
     except ConfigError as exc:
         raise JobError(f"{job.file}: {exc}") from None
 
 
 @contextlib.contextmanager
-def _progress(quiet: bool, total: int | None) -> Iterator[Any]:
-    """tqdm on stderr, only on a terminal: in a log it is noise around the summary.
+def _progress(quiet: bool, job: Job) -> Iterator[Progress | None]:
+    """A tqdm bar's ``update`` on stderr, only on a terminal: in a log it is noise
+    around the summary.
 
-    With ``total`` (known without a scan: a limit, one item per file) it shows an
-    ETA; otherwise the count and rate.  Counting a streamed corpus first would read
-    it twice, and a second reader in a thread is unsafe: NLTK's zip pointers share
-    one open zip file.
+    With a total known without a scan (a limit, one item per file) it shows an ETA;
+    otherwise the count and rate.  Counting a streamed corpus first would read it
+    twice, and a second reader in a thread is unsafe: NLTK's zip pointers share one
+    open zip file.
     """
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
     from tqdm import tqdm
 
     # No monitor thread (the bar redraws on updates anyway): while the driver runs
     # one thread, its gateways' fork server can be forked from it (see forks.py).
     tqdm.monitor_interval = 0
-    bar = tqdm(total=total, unit=" sent", file=sys.stderr, mininterval=0.5,
-               disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True)
+    bar = tqdm(total=_total(job), unit=" sent", file=sys.stderr, mininterval=0.5,
+               dynamic_ncols=True)
     try:
-        yield bar
+        yield bar.update
     finally:
         bar.close()
 
