@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import signal
 import sys
 import traceback
@@ -30,6 +31,19 @@ from .runner import Progress, RunSummary, expected_items, output_file, plan_job,
 from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
 
 PROG = "nlp-parallel"
+
+
+def run_command() -> int:
+    """``nlp-parallel`` and ``python -m nlp_parallel``: :func:`main`, in a process of
+    its own.
+
+    What is imported by now (NLTK, mostly) lives as long as the process, so it is
+    frozen out of the garbage collector's way: collections during a run skip it,
+    the fork server forked from this process shares its pages instead of copying
+    them (see forks.py), and the exit does not sweep it.
+    """
+    gc.freeze()
+    return main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

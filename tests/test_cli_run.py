@@ -67,6 +67,21 @@ def test_quickstart_runs_from_a_shell(tmp_path):
                                         "stems": [stemmer.stem(t) for t in tokens]}]
 
 
+def test_the_installed_command_runs_a_job(tmp_path):
+    """`nlp-parallel`, the script pip installs beside the interpreter, as the README shows."""
+    command = Path(sys.executable).with_name("nlp-parallel")
+    assert command.is_file(), "the package is installed with its console script"
+    out = tmp_path / "tb.jsonl"
+    proc = subprocess.run(
+        [str(command), "run", str(CONFIGS / "treebank_tag.yaml"), "--limit", "40",
+         "--output", str(out), "--specs", "2*popen"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "40 items" in proc.stderr
+    assert [r["index"] for r in read_jsonl(out)] == list(range(40))
+
+
 @pytest.mark.parametrize("config, args", [
     ("treebank_tag.yaml", []),
     ("brown_tag.yaml", []),
