@@ -102,7 +102,7 @@ def _prepare(prepared: dict, digest: str, name: str, source: str, filename: str,
     """
     try:
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        namespace = {"__name__": name, "__file__": filename}
+        namespace: dict = {"__name__": name, "__file__": filename}
         exec(compile(source, filename, "exec"), namespace)
         setup = namespace.get("setup")
         handler = setup(json.loads(options)) if setup else None
