@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 
+import execnet
 import psutil
 import pytest
 
@@ -80,16 +81,27 @@ def test_the_fork_server_is_forked_only_from_a_single_threaded_driver(mode, tmp_
     assert str(held) not in report["open"]  # a forked server closed what it inherited
 
 
-def test_forked_workers_start_with_a_prepared_task_set_up_once():
+def test_forked_workers_start_with_a_prepared_task_set_up_once(monkeypatch):
     module = RemoteModule.resolve(setup_pid)
     options = encode_options(None)
+    setups: list[dict] = []
+    send = execnet.Channel.send
+
+    def watch(channel, message):
+        if isinstance(message, tuple) and message[0] == "setup":
+            setups.append(message[1])
+        send(channel, message)
+
     with GatewayPool([("popen", 2)], prepare=Setup.of(module, options)) as pool:
         server = psutil.Process(parents(pool)[0])
+        monkeypatch.setattr(execnet.Channel, "send", watch)
         results = nlp_parallel.map(setup_pid, range(200), pool=pool, batch_size=10)
     ran_in = {r[0] for r in results}
     workers = {r[1] for r in results}
     assert ran_in == {server.pid}  # setup ran in the server, not in the workers
     assert len(workers) == 2 and server.pid not in workers
+    # ... and the workers were sent its digest, not the task again
+    assert [sorted(s) for s in setups] == [["emit", "name", "prepared"]] * 2
 
 
 def test_a_forked_worker_names_the_task_its_server_prepared_and_no_other():
