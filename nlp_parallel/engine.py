@@ -18,6 +18,8 @@ import functools
 import heapq
 import itertools
 import json
+import math
+import os
 import queue
 import threading
 import time
@@ -58,8 +60,9 @@ MAX_RESTARTS = 10
 SPLIT_WAYS = 8
 #: Without a ``timeout``, a batch is taken for hung after this many times its
 #: expected time (from the gateway's measured speed), and never before
-#: :data:`HUNG_AFTER` seconds: no hung item stalls a run for ever, and no slow
-#: but healthy batch is cut short.
+#: :data:`HUNG_AFTER` seconds (or the seconds the environment variable
+#: ``NLP_PARALLEL_HUNG_AFTER`` gives): no hung item stalls a run for ever, and no
+#: slow but healthy batch is cut short.
 HUNG_FACTOR = 100
 HUNG_AFTER = 300.0
 #: Longest item text quoted in an error message or record.
@@ -117,6 +120,7 @@ class RunOptions:
     start_timeout: float
     on_error: OnError = OnError.FAIL
     max_restarts: int = MAX_RESTARTS  # per gateway
+    hung_after: float | None = None  # without a timeout, the floor; None: HUNG_AFTER
 
 
 BatchSize = int | str | None
@@ -148,7 +152,22 @@ def run_options(
     if isinstance(max_restarts, bool) or not isinstance(max_restarts, int) or max_restarts < 0:
         raise ConfigError(f"max_restarts must be a whole number >= 0, not {max_restarts!r}")
     return RunOptions(encode_options(options), size, emit, timeout, start_timeout,
-                      policy, max_restarts)
+                      policy, max_restarts, _hung_after_from_environment())
+
+
+def _hung_after_from_environment() -> float | None:
+    """``NLP_PARALLEL_HUNG_AFTER``: seconds that replace :data:`HUNG_AFTER`."""
+    text = os.environ.get("NLP_PARALLEL_HUNG_AFTER", "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise ConfigError(f"environment variable NLP_PARALLEL_HUNG_AFTER: {text!r} is not a "
+                          f"positive number of seconds")
+    return value
 
 
 class RawJSON:
@@ -269,6 +288,7 @@ class _Node:
     was_ready: bool = False
     why: str = ""  # why it last went down
     failed_restarts: int = 0  # in a row
+    stuck: tuple[int, int] | None = None  # (seq, index) of the item it said runs long
 
 
 class Session:
@@ -315,6 +335,7 @@ class Session:
             "ready": self.on_ready,
             "done": self.on_done,
             "failed": self.on_failed,
+            "stuck": self.on_stuck,
         }
         self.gateways = gateways
         self.nodes: list[_Node] = []
@@ -348,6 +369,7 @@ class Session:
     def open_node(self, index: int) -> None:
         node = self.nodes[index]
         node.generation += 1
+        node.stuck = None
         source = RemoteModule.resolve(worker).source if self.module.batched else self.module.source
         try:
             channel = node.gateway.gateway.remote_exec(source)
@@ -567,6 +589,10 @@ class Session:
             self.requeue(self.make_batch(failure.index + 1, rest, failures=batch.failures,
                                          suspect=batch.suspect))
 
+    def on_stuck(self, index: int, fields: dict) -> None:
+        """A worker has been on one item for a while: remember which, in case it hangs."""
+        self.nodes[index].stuck = (fields["seq"], fields["index"])
+
     def on_closed(self, index: int) -> None:
         node = self.nodes[index]
         assert node.channel is not None
@@ -619,6 +645,9 @@ class Session:
             charge = not (running.failures or running.suspect)
             running.failures += 1
             running.last_error = (error_type, why)
+            if hung and node.stuck is not None and node.stuck[0] == running.seq \
+                    and running.start <= node.stuck[1] < running.start + running.count:
+                running.hung_at += (node.stuck[1],)
         self.replace_node(index, charge, hung)
         # After the node is dealt with: this may raise under on_error fail.
         for batch in orphans:
@@ -667,6 +696,9 @@ class Session:
         item that did to the ``on_error`` policy."""
         if batch.seq < self.first_seq:
             return
+        if batch.hung_at and batch.count > 1:
+            self.split_at_hung(batch)
+            return
         if batch.failures < 2 and not (batch.suspect and batch.failures):
             heapq.heappush(self.retry, (batch.start, batch.seq, batch))
             return
@@ -675,8 +707,10 @@ class Session:
         if batch.count == 1:
             failure = ItemFailure(batch.start, error_type, why, item_text(items[0]))
             if self.settings.on_error is OnError.FAIL:
+                given = ("the worker" if batch.failures == 1
+                         else f"each of {batch.failures} workers")
                 raise PoisonItem(failure.index, failure.item, error_type,
-                                 f"{why} (on each of {batch.failures} workers given it)")
+                                 f"{why} (on {given} given it)")
             self.keep(failure)
             return
         step = -(-batch.count // SPLIT_WAYS)
@@ -684,6 +718,22 @@ class Session:
             piece = self.make_batch(batch.start + offset, items[offset:offset + step],
                                     suspect=True)
             heapq.heappush(self.retry, (piece.start, piece.seq, piece))
+
+    def split_at_hung(self, batch: Batch) -> None:
+        """Send a batch again around the item its worker hung on: that item alone,
+        charged with the workers that hung on it (a second hang makes it a poison
+        item), and the items before and after it as suspect pieces, in case the
+        worker hung elsewhere after saying where it was."""
+        items = self.items_of(batch)
+        at = batch.hung_at[-1]
+        offset = at - batch.start
+        alone = self.make_batch(at, items[offset:offset + 1],
+                                failures=batch.hung_at.count(at), last_error=batch.last_error)
+        self.requeue(alone)
+        for start, chunk in ((batch.start, items[:offset]), (at + 1, items[offset + 1:])):
+            if chunk:
+                piece = self.make_batch(start, chunk, suspect=True)
+                heapq.heappush(self.retry, (piece.start, piece.seq, piece))
 
     def keep(self, failure: ItemFailure) -> None:
         """Put a failed item's record (or nothing, under skip) in its place."""
@@ -733,7 +783,8 @@ class Session:
         if timeout is not None:
             return timeout, f"no result within the {timeout:g} s batch timeout"
         expected = self.sched.expected_seconds(index) or 0.0
-        limit = max(HUNG_AFTER, HUNG_FACTOR * expected)
+        floor = HUNG_AFTER if self.settings.hung_after is None else self.settings.hung_after
+        limit = max(floor, HUNG_FACTOR * expected)
         return limit, (f"no result within {limit:.0f} s, {HUNG_FACTOR}x the batch's expected "
                        f"time (set a timeout to choose)")
 

@@ -27,7 +27,9 @@ class Batch:
     is the input index of its first item, ``payload`` is what goes on the wire.
 
     ``failures`` counts the workers that died or hung while running it; ``suspect``
-    marks a piece split off a batch known to hold an item that kills workers.
+    marks a piece split off a batch known to hold an item that kills workers;
+    ``hung_at`` lists, for each worker that hung on it and said where, the input
+    index of the item it was on.
     """
 
     seq: int
@@ -37,6 +39,7 @@ class Batch:
     failures: int = 0
     suspect: bool = False
     last_error: tuple[str, str] = ("", "")  # (type, message) of the latest failure
+    hung_at: tuple[int, ...] = ()
 
 
 class Sizer(Protocol):
@@ -176,13 +179,20 @@ class Scheduler(Generic[Node]):
 
     def straggler(self, node: Node) -> Batch | None:
         """Another node's oldest undelivered batch, if that node is overdue with it
-        and no second node runs it already."""
+        and no second node runs it already.
+
+        A batch that has hung or killed a worker, or a piece split off one, is never
+        duplicated: only the failures of the nodes that give it up decide its fate,
+        and a copy on a second node would keep it from ever being given up.
+        """
         now = self._clock()
         for other, state in self._nodes.items():
             if other == node:
                 continue
             batch = next((b for b in state.inflight.values() if b.seq in self._holders), None)
             if batch is None or len(self._holders[batch.seq]) != 1:
+                continue
+            if batch.failures or batch.suspect:
                 continue
             expected = state.sizer.expected_seconds(batch.count)
             overdue = max(1.0, 4 * expected) if expected is not None else 5.0

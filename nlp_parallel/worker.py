@@ -17,6 +17,8 @@ setup   {name, emit, source,          ready   {}  | failed {index: None, seq: No
         | {name, emit, prepared}
 batch   {seq, start, items}           done    {seq, data, seconds}
                                       | failed {seq, index, data, seconds, ...}
+                                      stuck   {seq, index}   (an item runs long; see
+                                                              Worker.watch)
 ping    {}                            pong    {}
 stop    {}
 """
@@ -30,10 +32,15 @@ import os
 import platform
 import socket
 import sys
+import threading
 import time
 import traceback
 
-PROTOCOL = 1
+PROTOCOL = 2
+
+#: Seconds between a worker's looks at the item it is on: an item seen on two
+#: looks in a row is reported to the driver as ``stuck``.
+WATCH_EVERY = 0.5
 
 
 def nltk_version() -> str | None:
@@ -117,6 +124,8 @@ class Worker:
         self.process = None
         self.format = None
         self.handlers: dict = {"setup": self.setup, "batch": self.batch, "ping": self.ping}
+        #: (batch seq, input index) of the item being processed; None between batches.
+        self.at = None
 
     def ping(self):
         return ("pong", {})
@@ -158,6 +167,7 @@ class Worker:
         index = start
         try:
             for index, item in enumerate(json.loads(items), start):
+                self.at = (seq, index)
                 result = process(item)
                 results.append(result if fmt is None else fmt(index, item, result))
         except Exception as exc:
@@ -165,8 +175,30 @@ class Worker:
             # past it, and then needs only the rest of the batch run again.
             return failure(exc, seq=seq, index=index, data=self.encode(results),
                            seconds=time.perf_counter() - started)
+        finally:
+            self.at = None
         return ("done", {"seq": seq, "data": self.encode(results),
                          "seconds": time.perf_counter() - started})
+
+    def watch(self, send, closed, every=WATCH_EVERY):
+        """Report an item that runs for ``every`` seconds or more, once, as ``stuck``.
+
+        Runs in a thread beside the one processing items.  Should the item never
+        finish, the driver, which kills the worker after the batch's timeout, then
+        knows which item hung and retries the others without it.  An item that
+        hangs holding the GIL goes unreported; the driver then narrows the hung
+        batch down by splitting it.
+        """
+        seen = reported = None
+        while not closed():
+            time.sleep(every)
+            at = self.at
+            if at is not None and at == seen and at != reported:
+                seq, index = at
+                if not send(("stuck", {"seq": seq, "index": index})):
+                    return
+                reported = at
+            seen = at
 
     def encode(self, results):
         if self.format is None:
@@ -182,16 +214,26 @@ def default_format(index, item, result):
 def serve(channel) -> None:
     """Answer messages until the driver says stop or closes the channel."""
     worker = Worker()
-    channel.send(hello())
+    lock = threading.Lock()  # the watch thread sends too; a socket must not interleave
+
+    def send(message) -> bool:
+        with lock:
+            if channel.isclosed():
+                return False
+            try:
+                channel.send(message)
+            except OSError:  # the driver went away while we worked
+                return False
+            return True
+
+    send(hello())
+    watch = threading.Thread(target=worker.watch, args=(send, channel.isclosed),
+                             name="watch", daemon=True)
+    watch.start()
     for name, fields in channel:
         if name == "stop":
             return
-        reply = worker.handlers[name](**fields)
-        if channel.isclosed():
-            return
-        try:
-            channel.send(reply)
-        except OSError:  # the driver went away while we worked
+        if not send(worker.handlers[name](**fields)):
             return
 
 

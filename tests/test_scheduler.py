@@ -302,3 +302,13 @@ def test_knowing_the_total_lets_equal_nodes_finish_together(clock, total):
     assert last - first >= 0.1  # 500-item batches end unevenly ...
     first, last = finish_times(known=True)
     assert last - first <= 0.032  # ... a sixteenth of one apart at most, when the total is known
+
+
+@pytest.mark.parametrize("state", [{"failures": 1}, {"suspect": True}])
+def test_straggler_never_a_batch_that_hung_or_killed_a_worker(clock, state):
+    """A batch known to hang or kill workers (or a piece of one) is never duplicated:
+    a copy on a second node would keep it from ever being given up."""
+    s = make(clock)
+    s.assign("a", Batch(seq=0, start=0, count=4, payload=[0] * 4, **state))
+    clock.t = 100.0
+    assert s.straggler("b") is None
