@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import signal
 import sys
 import traceback
 import warnings
@@ -28,6 +27,7 @@ from .errors import ConfigError, NlpParallelError, RemoteTaskError, ResourceMiss
 from .gateways import GatewayPool, GatewayWarning
 from .jobs import Job, JobError, load_job
 from .runner import Progress, RunSummary, expected_items, output_file, plan_job, run_job
+from .signals import Terminated, interrupt_behind, sigterm_raises
 from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
 
 PROG = "nlp-parallel"
@@ -49,34 +49,14 @@ def run_command() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    with error_handler(args) as result, _warnings_as_lines(), _terminate_on_sigterm():
+    with error_handler(args) as result, _warnings_as_lines(), sigterm_raises():
         result.code = args.command(args, result)
     return result.code
-
-
-@contextlib.contextmanager
-def _terminate_on_sigterm() -> Iterator[None]:
-    def terminate(signum: int, frame: object) -> None:
-        raise Terminated()
-
-    try:
-        previous = signal.signal(signal.SIGTERM, terminate)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class _Result:
     code = 0
     hint = ""  # said after an error, e.g. how to resume
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so that every ``finally`` runs."""
 
 
 @contextlib.contextmanager
@@ -107,11 +87,18 @@ def error_handler(args: argparse.Namespace) -> Iterator[_Result]:
         _debug_trace(debug)
         _say(f"error: {exc}")
         result.code = 1
-    except Exception as exc:  # a bug of ours: say so, briefly, unless asked for more
-        _debug_trace(debug)
-        _say(f"internal error: {type(exc).__name__}: {exc}"
-             + ("" if debug else " (run with --debug for the traceback)"))
-        result.code = 1
+    except Exception as exc:
+        interrupt = interrupt_behind(exc)
+        if interrupt is not None:  # lock code the interrupt broke into failed (signals.py)
+            _debug_trace(debug)
+            terminated = isinstance(interrupt, Terminated)
+            _say("terminated; workers stopped" if terminated else "interrupted; workers stopped")
+            result.code = 143 if terminated else 130
+        else:  # a bug of ours: say so, briefly, unless asked for more
+            _debug_trace(debug)
+            _say(f"internal error: {type(exc).__name__}: {exc}"
+                 + ("" if debug else " (run with --debug for the traceback)"))
+            result.code = 1
     if result.code and result.hint:
         _say(result.hint)
 

@@ -253,7 +253,7 @@ def check_hello(spec: str, hello: dict, module: RemoteModule) -> None:
 _CLOSED = object()
 
 
-def _deliver(inbox: queue.Queue, key: tuple[int, int], message: object) -> None:
+def _deliver(inbox: queue.SimpleQueue, key: tuple[int, int], message: object) -> None:
     inbox.put((key, message))
 
 
@@ -313,7 +313,9 @@ class Session:
         self.settings = settings
         self.restart = restart
         self.record = record or self._default_record
-        self.inbox: queue.Queue = queue.Queue()
+        # SimpleQueue waits in C: a signal raising in the loop's wait cannot leave a
+        # lock of Python's threading code half released (see signals.py).
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.next_seq = 0
         #: Items each gateway delivered first, over all runs, by gateway id.
         self.counts: dict[str, int] = {str(g.spec.id): 0 for g in gateways}
