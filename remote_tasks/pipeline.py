@@ -140,6 +140,8 @@ class Pipeline:
             else:
                 line["sentences"] = [r["tokens"] for r in records]
             return json.dumps(line, ensure_ascii=False)
+        if not records:  # a text without sentences: no line, so lines stay sentences
+            return None
         write = self.lines.formats[self.output_format]
         return "\n".join(write(record) for record in records)
 
