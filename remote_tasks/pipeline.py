@@ -44,6 +44,14 @@ def field(text):
     return WHITESPACE.sub(SPACE, text) or EMPTY
 
 
+def fields(values):
+    """``[field(v) for v in values]``, found without a call per value when no value is
+    empty or holds whitespace -- the common case, where ``field`` changes nothing."""
+    if all(values) and not WHITESPACE.search("".join(values)):
+        return values
+    return [field(value) for value in values]
+
+
 def tree_field(text):
     """A tag or label inside a bracketed tree."""
     return field(text).translate(BRACKETS)
@@ -125,22 +133,25 @@ class Lines:
                         "text": self.text}
 
     def conll(self, record):
-        rows = ["%s %s %s\n" % (field(word), field(tag), field(iob))
-                for word, tag, iob in zip(record["tokens"], record["tags"], record["iob"])]
+        columns = (fields(record["tokens"]), fields(record["tags"]), fields(record["iob"]))
+        rows = ["%s %s %s\n" % row for row in zip(*columns)]
         if record["tokens"] and record["tokens"][0] == DOCSTART:
             rows.insert(0, "%s -X- O\n" % DOCSTART)  # the marker row the reader drops
         return "".join(rows)  # blank line follows
 
     def tagged(self, record):
-        return " ".join("%s/%s" % (WHITESPACE.sub(SPACE, word),
-                                   WHITESPACE.sub(SPACE, tag).replace("/", SLASH))
-                        for word, tag in zip(record["tokens"], record["tags"]))
+        words, tags = record["tokens"], record["tags"]
+        tag_text = "".join(tags)
+        if "/" in tag_text or WHITESPACE.search(tag_text + "".join(words)):
+            words = [WHITESPACE.sub(SPACE, word) for word in words]
+            tags = [WHITESPACE.sub(SPACE, tag).replace("/", SLASH) for tag in tags]
+        return " ".join("%s/%s" % pair for pair in zip(words, tags))
 
     def tree(self, record):
         return bracketed(record["tree"])
 
     def text(self, record):
-        return " ".join(field(value) for value in record[self.main])
+        return " ".join(fields(record[self.main]))
 
 
 class Pipeline:
