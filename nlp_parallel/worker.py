@@ -136,7 +136,8 @@ class Worker:
         ``prepared`` instead names a task this worker's fork server set up (the
         handshake lists them), sent without its source and options, which may hold
         a model of several megabytes.  A returned object's ``format`` method, else
-        the module's ``format``, formats results in text mode.
+        the module's ``format``, formats results in text mode: an item's line (or
+        lines, joined by ``"\n"``), or None for an item that writes no line.
         """
         try:
             if prepared is not None:
@@ -203,7 +204,7 @@ class Worker:
     def encode(self, results):
         if self.format is None:
             return json.dumps(results, ensure_ascii=False, separators=(",", ":"))
-        return "\n".join(results) + "\n" if results else ""
+        return "".join(lines + "\n" for lines in results if lines is not None)
 
 
 def default_format(index, item, result):

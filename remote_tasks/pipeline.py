@@ -11,14 +11,56 @@ fields the steps add -- or, after tokenize, the list of one record per sentence.
 
 import json
 import linecache
+import re
 
 #: The order of a JSONL record's fields.
 FIELDS = ("tokens", "tags", "iob", "tree", "stems", "lemmas")
 #: Step name -> the field it adds, which the text format writes.
 PRODUCES = {"tokenize": "tokens", "tag": "tags", "chunk": "iob", "stem": "stems",
             "lemmatize": "lemmas"}
-#: Characters a bracketed tree cannot carry, as the Penn Treebank writes them.
-BRACKETS = {"(": "-LRB-", ")": "-RRB-"}
+
+# What the line formats write for what their NLTK readers cannot carry inside a
+# token, tag or label (the README's table lists them).  The readers split fields
+# on ``\s`` or with ``str.split()``, both the characters ``str.isspace()`` is true
+# of, and lines with ``str.splitlines()``, whose line breaks are all among them.
+#: Each whitespace character: U+2423 OPEN BOX, the visible space.
+SPACE = "\u2423"
+WHITESPACE = re.compile(r"\s")
+#: An empty token, tag or label, where fields are separated by whitespace.
+EMPTY = "_"
+#: ``(`` and ``)`` anywhere in a tree's field, as the Penn Treebank writes them.
+BRACKETS = {ord("("): "-LRB-", ord(")"): "-RRB-"}
+#: A ``\`` that ends a tree's word: ``Tree.fromstring`` takes ``\)`` for an escaped
+#: bracket, part of the word, and the tree for unclosed.
+BACKSLASH = "-BSL-"
+#: ``/`` in a tag of the tagged format: ``str2tuple`` splits at the last ``/``.
+SLASH = "-SLASH-"
+#: A sentence's first CoNLL word that ConllCorpusReader drops as a document marker.
+DOCSTART = "-DOCSTART-"
+
+
+def field(text):
+    """A token, tag or label as a whitespace-separated column (conll, text)."""
+    return WHITESPACE.sub(SPACE, text) or EMPTY
+
+
+def fields(values):
+    """``[field(v) for v in values]``, found without a call per value when no value is
+    empty or holds whitespace -- the common case, where ``field`` changes nothing."""
+    if all(values) and not WHITESPACE.search("".join(values)):
+        return values
+    return [field(value) for value in values]
+
+
+def tree_field(text):
+    """A tag or label inside a bracketed tree."""
+    return field(text).translate(BRACKETS)
+
+
+def tree_word(text):
+    """A word inside a bracketed tree, where a closing bracket follows it."""
+    word = tree_field(text)
+    return word[:-1] + BACKSLASH if word.endswith("\\") else word
 
 
 def load_step(step):
@@ -67,11 +109,10 @@ def bracketed(tree):
     parts = []
     for child in children:
         if len(child) == 2 and not isinstance(child[1], list):
-            word, tag = (BRACKETS.get(child[0], child[0]), BRACKETS.get(child[1], child[1]))
-            parts.append("(%s %s)" % (tag, word))
+            parts.append("(%s %s)" % (tree_field(child[1]), tree_word(child[0])))
         else:
             parts.append(bracketed(child))
-    return "(%s %s)" % (label, " ".join(parts))
+    return "(%s %s)" % (tree_field(label), " ".join(parts))
 
 
 def jsonl_fields(record):
@@ -92,17 +133,25 @@ class Lines:
                         "text": self.text}
 
     def conll(self, record):
-        rows = zip(record["tokens"], record["tags"], record["iob"])
-        return "".join("%s %s %s\n" % row for row in rows)  # blank line follows
+        columns = (fields(record["tokens"]), fields(record["tags"]), fields(record["iob"]))
+        rows = ["%s %s %s\n" % row for row in zip(*columns)]
+        if record["tokens"] and record["tokens"][0] == DOCSTART:
+            rows.insert(0, "%s -X- O\n" % DOCSTART)  # the marker row the reader drops
+        return "".join(rows)  # blank line follows
 
     def tagged(self, record):
-        return " ".join("%s/%s" % pair for pair in zip(record["tokens"], record["tags"]))
+        words, tags = record["tokens"], record["tags"]
+        tag_text = "".join(tags)
+        if "/" in tag_text or WHITESPACE.search(tag_text + "".join(words)):
+            words = [WHITESPACE.sub(SPACE, word) for word in words]
+            tags = [WHITESPACE.sub(SPACE, tag).replace("/", SLASH) for tag in tags]
+        return " ".join("%s/%s" % pair for pair in zip(words, tags))
 
     def tree(self, record):
         return bracketed(record["tree"])
 
     def text(self, record):
-        return " ".join(record[self.main])
+        return " ".join(fields(record[self.main]))
 
 
 class Pipeline:
@@ -140,6 +189,8 @@ class Pipeline:
             else:
                 line["sentences"] = [r["tokens"] for r in records]
             return json.dumps(line, ensure_ascii=False)
+        if not records:  # a text without sentences: no line, so lines stay sentences
+            return None
         write = self.lines.formats[self.output_format]
         return "\n".join(write(record) for record in records)
 
