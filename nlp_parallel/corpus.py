@@ -33,7 +33,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import nltk
@@ -271,6 +271,16 @@ class Corpus:
         if source.one_per_file:  # skip whole files without reading them
             fileids, skip = fileids[skip:], 0
         return _records(source, fileids, skip, self.spec.limit)
+
+    def views(self) -> dict[str, Kind]:
+        """The views this corpus offers, each with what its items carry, in ``VIEWS``
+        order.  Checks first, raising as :meth:`check` does."""
+        source = self._prepared()
+        if self.spec.format is not None:
+            offered: Sequence[str] = FORMAT_VIEWS[self.spec.format]
+        else:
+            offered = _offered(source.reader)
+        return {view: _kind(replace(self.spec, view=view)) for view in offered}
 
     def total(self) -> int | None:
         """The number of items :meth:`items` yields when that is known without reading

@@ -13,12 +13,13 @@ from typing import Any
 
 import yaml
 
-from .corpus import CorpusSpec, parse_corpus
+from .corpus import Corpus, CorpusSpec, parse_corpus
 from .engine import MAX_RESTARTS
 from .errors import ConfigError, ResourceMissing
 from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
-from .tasks import FAMILIES, Task, prepare
+from .tasks import FAMILIES, Task, family, prepare
 from .tasks.base import did_you_mean
+from .tasks.pipeline import input_need
 
 TOP_KEYS = ("corpus", "task", "specs", "batch_size", "timeout", "on_error", "max_restarts",
             "output", "hosts_file", "min_gateways", "allow_insecure_socket")
@@ -30,6 +31,17 @@ TASK_NAMES = (*FAMILIES, "module")
 
 #: Output format -> the record field it needs, and which tasks produce it.
 NEEDS = {"conll": ("iob", "chunk"), "tagged": ("tags", "tag"), "tree": ("tree", "chunk")}
+
+#: What a task needs its items to carry -> the kinds of corpus items that carry it.
+TAKES = {"text": ("text",), "tokens": ("tokens", "tagged"), "tagged": ("tagged",)}
+#: A kind of item, as a message names it.
+CARRIES = {"text": "texts", "tokens": "tokens", "tagged": "tagged tokens"}
+#: What to use instead of a single task that cannot take the items, by what it needs.
+TASK_INSTEAD = {"tokens": "a pipeline with a tokenize step first",
+                "tagged": "a pipeline with a tag step before chunk"}
+#: How to change a pipeline whose first step cannot take the items.
+PIPELINE_INSTEAD = {"text": "drop the tokenize step", "tokens": "put a tokenize step first",
+                    "tagged": "put a tag step before chunk"}
 
 
 class JobError(ConfigError):
@@ -193,6 +205,50 @@ def parse_task(value: Any) -> TaskSpec:
     return TaskSpec(name, options, tuple(steps or ()), module)
 
 
+def check_input(task: TaskSpec, corpus: Corpus) -> None:
+    """Refuse a task whose first step cannot take the corpus's items: a chunk step
+    without tags, tokenize on tokens, tag, stem or lemmatize on texts.
+
+    A user's module takes what it takes, and a pipeline whose steps are malformed is
+    left to :func:`prepare_task` to name.  Raises :class:`ConfigError` naming the
+    step, the view and what would work.
+    """
+    if task.name == "module":
+        return
+    if task.name == "pipeline":
+        names = [s.get("name") if isinstance(s, dict) else None for s in task.steps]
+        if not names or not all(n in FAMILIES and n != "pipeline" for n in names):
+            return
+        index, needs = input_need(names)
+        key, name, whose = f"task.steps[{index}].name", names[index], "pipeline"
+    else:
+        key, name, whose = "task.name", task.name, "task"
+        needs = family(task.name).INPUT
+    if corpus.kind in TAKES[needs]:
+        return
+    spec = corpus.spec
+    gives = "tokens without tags" if needs == "tagged" else CARRIES[corpus.kind]
+    offered = corpus.views()
+    # Views that carry just what is needed; tagged ones for tokens only failing those.
+    views = ([view for view, kind in offered.items() if kind == needs]
+             or [view for view, kind in offered.items() if kind in TAKES[needs]])
+    uses = [f"view {_or(views)}"] if views else []
+    if whose == "task" and needs in TASK_INSTEAD:
+        uses.append(TASK_INSTEAD[needs])
+    ways = [f"use {', or '.join(uses)}"] if uses else []
+    if whose == "pipeline":
+        ways.append(PIPELINE_INSTEAD[needs])
+    if not ways:
+        offers = f"{spec.name} offers" if spec.name else f"{spec.format} files offer"
+        ways.append(f"{offers} no view with {CARRIES[needs]}")
+    raise ConfigError(f"{key}: {name} needs {CARRIES[needs]}, but {spec.where}.view "
+                      f"{spec.view} gives {gives}; {', or '.join(ways)}")
+
+
+def _or(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
 def prepare_task(spec: TaskSpec) -> Task:
     """Load what the task's workers need; raises ConfigError / ResourceMissing."""
     if spec.name == "module":
@@ -277,5 +333,5 @@ def _kind(value: Any) -> str:
         type(value), type(value).__name__)
 
 
-__all__ = ["Job", "JobError", "OutputSpec", "ResourceMissing", "TaskSpec", "load_job",
-           "parse_job", "prepare_task"]
+__all__ = ["Job", "JobError", "OutputSpec", "ResourceMissing", "TaskSpec", "check_input",
+           "load_job", "parse_job", "prepare_task"]

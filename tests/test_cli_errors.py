@@ -193,3 +193,154 @@ def test_no_gateway_started_for_bad_input(tmp_path, capsys, no_orphans):
     run_job(tmp_path, capsys, GOOD.replace("{name: tag}", "{name: tagg}"))
     assert no_orphans() == []
     assert os.environ.get("NLTK_DATA")
+
+
+# -- a task given items it cannot take ----------------------------------------------
+
+NP = "{name: chunk, options: {grammar: 'NP: {<DT>?<NN.*>+}'}}"
+TAG_CHUNK = "{name: pipeline, steps: [{name: tag}, {name: chunk, options: {grammar: 'NP: {<NN>}'}}]}"
+
+
+def job_text(corpus: str, task: str) -> str:
+    return f"corpus: {corpus}\ntask: {task}\nspecs: [[popen, 1]]\noutput: {{path: OUT}}\n"
+
+
+@pytest.fixture
+def no_gateway(monkeypatch):
+    """Fail the test if anything starts a gateway."""
+    from nlp_parallel.gateways import GatewayPool
+
+    def start(self, background=False):
+        raise AssertionError("a gateway was started")
+
+    monkeypatch.setattr(GatewayPool, "start", start)
+
+
+WRONG_INPUT = {
+    "chunk on sents": (
+        "{name: treebank, view: sents}", NP,
+        "task.name: chunk needs tagged tokens, but corpus.view sents gives tokens without "
+        "tags; use view tagged_sents or parsed_sents, or a pipeline with a tag step before "
+        "chunk"),
+    "tokenize on sents": (
+        "{name: treebank, view: sents}", "{name: tokenize}",
+        "task.name: tokenize needs texts, but corpus.view sents gives tokens; use view raw"),
+    "tag on raw": (
+        "{name: treebank, view: raw}", "{name: tag}",
+        "task.name: tag needs tokens, but corpus.view raw gives texts; use view sents or "
+        "words, or a pipeline with a tokenize step first"),
+    "stem on raw": (
+        "{name: treebank, view: raw}", "{name: stem}",
+        "task.name: stem needs tokens, but corpus.view raw gives texts; use view sents or "
+        "words, or a pipeline with a tokenize step first"),
+    "lemmatize on raw": (
+        "{name: state_union, view: raw}", "{name: lemmatize}",
+        "task.name: lemmatize needs tokens, but corpus.view raw gives texts; use view sents, "
+        "words or paras, or a pipeline with a tokenize step first"),
+    "pipeline starting with chunk": (
+        "{name: treebank, view: sents}",
+        "{name: pipeline, steps: [" + NP + ", {name: stem}]}",
+        "task.steps[0].name: chunk needs tagged tokens, but corpus.view sents gives tokens "
+        "without tags; use view tagged_sents or parsed_sents, or put a tag step before chunk"),
+    "pipeline chunking before its tag step": (
+        "{name: treebank, view: sents}",
+        "{name: pipeline, steps: [{name: stem}, " + NP + "]}",
+        "task.steps[1].name: chunk needs tagged tokens, but corpus.view sents gives tokens "
+        "without tags; use view tagged_sents or parsed_sents, or put a tag step before chunk"),
+    "pipeline tagging texts": (
+        "{name: treebank, view: raw}", TAG_CHUNK,
+        "task.steps[0].name: tag needs tokens, but corpus.view raw gives texts; use view "
+        "sents or words, or put a tokenize step first"),
+    "pipeline tokenizing tokens": (
+        "{name: treebank, view: tagged_sents}", "{name: pipeline, steps: [{name: tokenize}]}",
+        "task.steps[0].name: tokenize needs texts, but corpus.view tagged_sents gives tagged "
+        "tokens; use view raw, or drop the tokenize step"),
+    "tokenize then chunk without tags": (
+        "{name: treebank, view: raw}", "{name: pipeline, steps: [{name: tokenize}, " + NP + "]}",
+        "task.steps: chunk needs a tag step before it: tokenize gives tokens without tags"),
+    "chunk on JSONL tokens": (
+        "{path: in.jsonl, format: jsonl, view: sents}", NP,
+        "task.name: chunk needs tagged tokens, but corpus.view sents gives tokens without "
+        "tags; use view tagged_sents, or a pipeline with a tag step before chunk"),
+    "tag on JSONL texts": (
+        "{path: in.jsonl, format: jsonl, view: raw}", "{name: tag}",
+        "task.name: tag needs tokens, but corpus.view raw gives texts; use view sents, or a "
+        "pipeline with a tokenize step first"),
+    "chunk on text files": (
+        "{path: 'texts/*.txt', format: text, view: words}", NP,
+        "task.name: chunk needs tagged tokens, but corpus.view words gives tokens without "
+        "tags; use a pipeline with a tag step before chunk"),
+    "stem on paragraphs of text files": (
+        "{path: 'texts/*.txt', format: text, view: paras}", "{name: stem}",
+        "task.name: stem needs tokens, but corpus.view paras gives texts; use view sents or "
+        "words, or a pipeline with a tokenize step first"),
+    "tokenize on CoNLL files": (
+        "{path: in.conll, format: conll, view: tagged_sents}", "{name: tokenize}",
+        "task.name: tokenize needs texts, but corpus.view tagged_sents gives tagged tokens; "
+        "conll files offer no view with texts"),
+}
+
+
+def input_files(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_text(
+        '{"tokens": ["The", "dog"], "tags": ["DT", "NN"], "text": "The dog."}\n',
+        encoding="utf-8")
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "a.txt").write_text("The dog barks.\n\nIt sleeps.\n", encoding="utf-8")
+    (tmp_path / "in.conll").write_text("The DT B-NP\ndog NN I-NP\n\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize("corpus, task, message", WRONG_INPUT.values(), ids=list(WRONG_INPUT))
+def test_task_that_cannot_take_the_items_is_refused(tmp_path, capsys, no_gateway, command,
+                                                    corpus, task, message):
+    """Refused before anything starts, in one line saying what would work."""
+    input_files(tmp_path)
+    code, err, job, out = run_job(tmp_path, capsys, job_text(corpus, task), command=command)
+    assert (code, err) == (2, f"nlp-parallel: error: {job}: {message}\n")
+    assert not out.parent.exists()
+
+
+def test_run_job_refuses_the_same(tmp_path):
+    """The Python runner checks what the CLI checks, before any output exists."""
+    from nlp_parallel.jobs import JobError, load_job
+    from nlp_parallel.runner import run_job as run_from_python
+
+    job_file = tmp_path / "job.yaml"
+    out = tmp_path / "out" / "result.jsonl"
+    corpus, task, message = WRONG_INPUT["chunk on sents"]
+    job_file.write_text(job_text(corpus, task).replace("OUT", str(out)), encoding="utf-8")
+    with pytest.raises(JobError) as info:
+        run_from_python(load_job(str(job_file)))
+    assert str(info.value) == f"{job_file}: {message}"
+    assert not out.parent.exists()
+
+
+FITTING_INPUT = {
+    "chunk on tagged_sents": ("{name: treebank, view: tagged_sents}", NP),
+    "chunk on parsed_sents": ("{name: treebank, view: parsed_sents}", NP),
+    "tag on sents": ("{name: treebank, view: sents}", "{name: tag}"),
+    "tag on tagged_sents": ("{name: treebank, view: tagged_sents}", "{name: tag}"),
+    "stem on words": ("{name: treebank, view: words}", "{name: stem}"),
+    "tokenize on raw": ("{name: treebank, view: raw}", "{name: tokenize}"),
+    "tokenize, tag, chunk on raw": (
+        "{name: state_union, view: raw}",
+        "{name: pipeline, steps: [{name: tokenize}, {name: tag}, " + NP + "]}"),
+    "tag then chunk on sents": ("{name: treebank, view: sents}", TAG_CHUNK),
+    "pipeline chunking tagged input": (
+        "{name: conll2000, view: chunked_sents}", "{name: pipeline, steps: [" + NP + "]}"),
+    "chunk on JSONL tagged_sents": ("{path: in.jsonl, format: jsonl, view: tagged_sents}", NP),
+    "tokenize on JSONL raw": ("{path: in.jsonl, format: jsonl, view: raw}", "{name: tokenize}"),
+    "tokenize on paragraphs of text files": (
+        "{path: 'texts/*.txt', format: text, view: paras}", "{name: tokenize}"),
+    "a module takes any items": ("{name: treebank, view: raw}",
+                                 "{name: module, module: batched_double}"),
+}
+
+
+@pytest.mark.parametrize("corpus, task", FITTING_INPUT.values(), ids=list(FITTING_INPUT))
+def test_task_that_can_take_the_items_validates(tmp_path, capsys, no_gateway, corpus, task):
+    input_files(tmp_path)
+    (tmp_path / "batched_double.py").write_text("def process(item):\n    return item\n")
+    code, err, job, out = run_job(tmp_path, capsys, job_text(corpus, task), command="validate")
+    assert (code, err) == (0, "")

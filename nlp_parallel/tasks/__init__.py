@@ -6,6 +6,8 @@ The driver side validates a task's options once and loads what its workers need
 of NLTK whose ``setup(options)`` returns the function applied to each item.
 
 A family module defines ``NAME``, ``MODULE`` (the remote module), ``SUMMARY``,
+``INPUT`` (what each item must carry: ``text``, ``tokens`` or ``tagged`` tokens; a
+pipeline's steps decide its own, see :func:`.pipeline.input_need`),
 ``OPTIONS`` (option name -> one-line description) and ``build(reader) -> dict``.
 """
 

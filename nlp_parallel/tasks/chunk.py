@@ -15,6 +15,7 @@ from .base import OptionReader
 
 NAME = "chunk"
 MODULE = "remote_tasks.chunk"
+INPUT = "tagged"
 SUMMARY = "chunk tagged tokens: IOB tag per token and the chunk tree"
 OPTIONS = {
     "grammar": "a RegexpParser grammar (one or more stages, e.g. 'NP: {<DT>?<JJ>*<NN>}')",

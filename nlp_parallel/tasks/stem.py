@@ -18,6 +18,7 @@ from .base import OptionReader
 
 NAME = "stem"
 MODULE = "remote_tasks.stem"
+INPUT = "tokens"
 SUMMARY = "stem words or token lists with an NLTK stemmer (porter, snowball, rslp, ...)"
 OPTIONS: Mapping[str, str] = {
     "algorithm": "porter (default), lancaster, snowball, regexp, isri, rslp, cistem, arlstem "

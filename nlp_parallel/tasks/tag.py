@@ -32,6 +32,7 @@ from .base import OptionReader, did_you_mean
 
 NAME = "tag"
 MODULE = "remote_tasks.tag"
+INPUT = "tokens"
 SUMMARY = "part-of-speech tags for each token (NLTK's perceptron or a backoff chain)"
 OPTIONS = {
     "model": "perceptron (default), a directory written by PerceptronTagger.save_to_json, "

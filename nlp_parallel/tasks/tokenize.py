@@ -26,6 +26,7 @@ from .base import OptionReader
 
 NAME = "tokenize"
 MODULE = "remote_tasks.tokenize"
+INPUT = "text"
 SUMMARY = "split texts into sentences of tokens (sent_tokenize + word_tokenize, tweet, ...)"
 OPTIONS: Mapping[str, str] = {
     "sentences": "punkt (default, as sent_tokenize), lines (one per non-blank line) or none "
