@@ -26,7 +26,7 @@ from .corpus import open_corpus
 from .engine import local_nltk_version
 from .errors import ConfigError, NlpParallelError, RemoteTaskError, ResourceMissing
 from .gateways import GatewayPool, GatewayWarning
-from .jobs import Job, JobError, load_job
+from .jobs import Job, in_job, load_job
 from .runner import Progress, RunSummary, expected_items, output_file, plan_job, run_job
 from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
 
@@ -150,7 +150,7 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
     try:
         with _progress(args.quiet, job) as progress:
             summary = run_job(job, progress=progress, resume=args.resume)
-    except ConfigError:
+    except (ConfigError, ResourceMissing):  # bad input: refused before anything started
         raise
     except BaseException:  # a run stopped early: say how to continue it
         saved = out.load_checkpoint()
@@ -167,13 +167,11 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
 
 def cmd_validate(args: argparse.Namespace, result: _Result) -> int:
     job = _load(args)
-    try:
+    with in_job(job.file):
         with open_corpus(job.corpus) as corpus:
             corpus.check()
         output_file(job).check()
         plan_job(job)
-    except ConfigError as exc:
-        raise JobError(f"{job.file}: {exc}") from None
     print(f"{job.file}: ok: {job.task.name} over "
           f"{job.corpus.name or job.corpus.path} ({job.corpus.view}) on "
           f"{_gateway_count(job.specs)}, writing {job.output.format} to {job.output.path}")
@@ -193,7 +191,7 @@ def _gateway_count(specs: GatewaySpecs) -> str:
 
 def _load(args: argparse.Namespace) -> Job:
     job = load_job(args.job)
-    try:
+    with in_job(job.file):
         if args.specs or args.hosts:
             job = replace(job, specs=_command_line_specs(
                 args, job.allow_insecure_socket, job.specs.min_gateways))
@@ -205,8 +203,6 @@ def _load(args: argparse.Namespace) -> Job:
             output = replace(job.output, path=args.output or job.output.path,
                              overwrite=job.output.overwrite or args.overwrite)
             job = replace(job, output=output)
-    except ConfigError as exc:
-        raise JobError(f"{job.file}: {exc}") from None
     return job
 
 
@@ -230,12 +226,9 @@ def _command_line_specs(
 
 def _total(job: Job) -> int | None:
     """The item count when known without reading the corpus; a limit bounds it."""
-    try:
-        with open_corpus(job.corpus) as corpus:
-            corpus.check()
-            return expected_items(job, corpus)
-    except ConfigError as exc:
-        raise JobError(f"{job.file}: {exc}") from None
+    with in_job(job.file), open_corpus(job.corpus) as corpus:
+        corpus.check()
+        return expected_items(job, corpus)
 
 
 @contextlib.contextmanager

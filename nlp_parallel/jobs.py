@@ -6,8 +6,9 @@ e.g. ``jobs/tb.yaml: task.options.tagset: 'univeral' is not one of ...``.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -46,6 +47,21 @@ PIPELINE_INSTEAD = {"text": "drop the tokenize step", "tokens": "put a tokenize 
 
 class JobError(ConfigError):
     """A bad job file; the message starts with the file's path and the key."""
+
+
+@contextlib.contextmanager
+def in_job(path: str) -> Iterator[None]:
+    """Name the job file ``path`` first in what is raised inside: a
+    :class:`ConfigError` becomes a :class:`JobError`, a :class:`ResourceMissing`
+    names the file before the key that asked for the resource."""
+    try:
+        yield
+    except JobError:
+        raise
+    except ConfigError as exc:
+        raise JobError(f"{path}: {exc}") from None
+    except ResourceMissing as exc:
+        raise exc.within(path) from None
 
 
 @dataclass(frozen=True)
@@ -117,12 +133,8 @@ def load_job(path: str) -> Job:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise JobError(f"{path}: not valid YAML{where}: {problem}") from None
-    try:
+    with in_job(path):
         return parse_job(data, path)
-    except JobError:
-        raise
-    except ConfigError as exc:
-        raise JobError(f"{path}: {exc}") from None
 
 
 def parse_job(data: Any, path: str) -> Job:
@@ -334,4 +346,4 @@ def _kind(value: Any) -> str:
 
 
 __all__ = ["Job", "JobError", "OutputSpec", "ResourceMissing", "TaskSpec", "check_input",
-           "load_job", "parse_job", "prepare_task"]
+           "in_job", "load_job", "parse_job", "prepare_task"]

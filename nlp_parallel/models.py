@@ -12,6 +12,8 @@ from typing import Any
 
 import nltk.corpus
 import nltk.data
+from nltk.corpus.reader.api import CorpusReader
+from nltk.corpus.util import LazyCorpusLoader
 from nltk.tag.perceptron import PerceptronTagger
 
 from .engine import RawJSON
@@ -51,12 +53,18 @@ def perceptron_params(lang: str = "eng") -> RawJSON:
     return RawJSON("[" + ",".join(parts) + "]")
 
 
+def corpus_resource(loader: Any, name: str) -> tuple[str, str]:
+    """The NLTK data resource a corpus loads (``corpora/treebank/combined``) and its package."""
+    data = getattr(loader, "__name__", name)  # set by LazyCorpusLoader, kept once loaded
+    return f"{getattr(loader, 'subdir', 'corpora')}/{data}", data.split("/")[0]
+
+
 def training_sents(spec: Any, view: str, keys: Iterable[str]) -> list[Any]:
     """Training sentences: ``view`` of an installed NLTK corpus named by
     ``{corpus, start, limit}`` plus the reader arguments in ``keys``.
 
-    Raises :class:`ConfigError` for a malformed spec, a corpus without that view,
-    or one that is not installed.
+    Raises :class:`ConfigError` for a malformed spec or a corpus without that view,
+    and :class:`ResourceMissing` for one that is not installed.
     """
     kind = view.partition("_")[0]  # tagged, chunked
     if not isinstance(spec, dict) or "corpus" not in spec:
@@ -66,7 +74,13 @@ def training_sents(spec: Any, view: str, keys: Iterable[str]) -> list[Any]:
         raise ConfigError(f"unknown key {sorted(unknown)[0]!r}")
     name = spec["corpus"]
     reader = getattr(nltk.corpus, str(name), None)
-    if reader is None or not hasattr(reader, view):
+    if not isinstance(reader, (LazyCorpusLoader, CorpusReader)):
+        raise ConfigError(f"{name!r} is not a {kind} NLTK corpus")
+    try:
+        reader.ensure_loaded()  # a LazyCorpusLoader finds its data now
+    except LookupError:
+        raise ResourceMissing(*corpus_resource(reader, str(name))) from None
+    if not hasattr(reader, view):
         raise ConfigError(f"{name!r} is not a {kind} NLTK corpus")
     start, limit = spec.get("start", 0), spec.get("limit")
     try:

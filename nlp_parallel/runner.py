@@ -29,10 +29,9 @@ from typing import Any
 
 from .corpus import Corpus, open_corpus
 from .engine import Emit, ItemFailure, OnError, RunOptions, Session, run_options
-from .errors import ConfigError
 from .forks import sharing
 from .gateways import GatewayPool
-from .jobs import Job, JobError, check_input, prepare_task
+from .jobs import Job, check_input, in_job, prepare_task
 from .modules import RemoteModule
 from .outputs import OutputFile
 
@@ -80,13 +79,8 @@ def run_job(job: Job, progress: Progress | None = None, resume: bool = False,
     :class:`~nlp_parallel.errors.ResourceMissing`, and the errors
     :func:`nlp_parallel.map` raises while running.
     """
-    try:
-        with open_corpus(job.corpus) as corpus:
-            return _run(job, corpus, progress, resume, pool)
-    except JobError:
-        raise
-    except ConfigError as exc:
-        raise JobError(f"{job.file}: {exc}") from None
+    with in_job(job.file), open_corpus(job.corpus) as corpus:
+        return _run(job, corpus, progress, resume, pool)
 
 
 def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,

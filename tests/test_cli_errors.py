@@ -344,3 +344,79 @@ def test_task_that_can_take_the_items_validates(tmp_path, capsys, no_gateway, co
     (tmp_path / "batched_double.py").write_text("def process(item):\n    return item\n")
     code, err, job, out = run_job(tmp_path, capsys, job_text(corpus, task), command="validate")
     assert (code, err) == (0, "")
+
+
+# -- NLTK data that is not installed, or does not exist ----------------------------
+
+INSTALL = ("install it with `nlp-parallel data install {}` (or `--from DIR` from a local "
+           "mirror), or point NLTK_DATA at a directory that has it")
+
+
+@pytest.fixture
+def shared_data_only(monkeypatch):
+    """NLTK searches the shared data alone, whatever else this machine has."""
+    import nltk.data
+
+    from conftest import SHARED_NLTK_DATA
+
+    monkeypatch.setattr(nltk.data, "path", [str(SHARED_NLTK_DATA)])
+
+
+MISSING = {
+    "chain trained on a corpus not installed": (
+        "{name: treebank, view: sents}",
+        "{name: tag, options: {model: chain, chain: [{unigram: {corpus: sinica_treebank}}, "
+        "{default: NN}]}}",
+        "task.options.chain[0].unigram: NLTK resource 'corpora/sinica_treebank' is not "
+        "installed; " + INSTALL.format("sinica_treebank")),
+    "affix tagger trained on a corpus not installed": (
+        "{name: treebank, view: sents}",
+        "{name: tag, options: {model: chain, chain: [{affix: -3, train: {corpus: cess_cat}}]}}",
+        "task.options.chain[0].train: NLTK resource 'corpora/cess_cat' is not installed; "
+        + INSTALL.format("cess_cat")),
+    "chunker trained on a corpus not installed": (
+        "{name: treebank, view: tagged_sents}",
+        "{name: chunk, options: {model: unigram, train: {corpus: conll2007}}}",
+        "task.options.train: NLTK resource 'corpora/conll2007' is not installed; "
+        + INSTALL.format("conll2007")),
+    "tagger model not installed": (
+        "{name: treebank, view: sents}", "{name: tag, options: {lang: rus}}",
+        "task.options.lang: NLTK resource 'taggers/averaged_perceptron_tagger_rus/' is not "
+        "installed; " + INSTALL.format("averaged_perceptron_tagger_rus")),
+    "tagger model of a pipeline step not installed": (
+        "{name: treebank, view: sents}",
+        "{name: pipeline, steps: [{name: tag, options: {lang: rus}}]}",
+        "task.steps[0].options.lang: NLTK resource 'taggers/averaged_perceptron_tagger_rus/' "
+        "is not installed; " + INSTALL.format("averaged_perceptron_tagger_rus")),
+    "punkt model not installed": (
+        "{name: treebank, view: raw}", "{name: tokenize, options: {language: german}}",
+        "task.options.language: NLTK resource 'tokenizers/punkt_tab/german/' is not "
+        "installed; " + INSTALL.format("punkt_tab")),
+    "corpus not installed": (
+        "{name: reuters, view: sents}", "{name: stem}",
+        "corpus.name: NLTK resource 'corpora/reuters' is not installed; "
+        + INSTALL.format("reuters")),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize("corpus, task, message", MISSING.values(), ids=list(MISSING))
+def test_missing_resource_is_one_line_naming_file_and_key(
+        tmp_path, capsys, no_gateway, shared_data_only, command, corpus, task, message):
+    code, err, job, out = run_job(tmp_path, capsys, job_text(corpus, task), command=command)
+    assert (code, err) == (2, f"nlp-parallel: error: {job}: {message}\n")
+    assert not out.parent.exists()
+
+
+def test_data_needed_whatever_the_options_is_named_by_the_task(tmp_path, capsys, no_gateway,
+                                                               monkeypatch):
+    """Lemmatizing needs WordNet whatever its options: the task's name asks for it."""
+    import nltk.data
+
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "no_data")])
+    input_files(tmp_path)
+    code, err, job, _ = run_job(
+        tmp_path, capsys, job_text("{path: in.jsonl, format: jsonl, view: sents}",
+                                   "{name: lemmatize}"), command="validate")
+    assert (code, err) == (2, f"nlp-parallel: error: {job}: task.name: NLTK resource "
+                              f"'corpora/wordnet' is not installed; {INSTALL.format('wordnet')}\n")

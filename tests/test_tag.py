@@ -122,8 +122,9 @@ def test_bad_options_are_named(options, message):
 
 
 def test_missing_model_names_its_package():
-    with pytest.raises(ResourceMissing, match="averaged_perceptron_tagger_rus"):
+    with pytest.raises(ResourceMissing, match="averaged_perceptron_tagger_rus") as info:
         prepare("tag", {"lang": "rus"})
+    assert str(info.value).startswith("options.lang: NLTK resource ")
 
 
 def test_unknown_task_suggests_a_name():

@@ -117,6 +117,7 @@ def test_uninstalled_punkt_language_names_punkt_tab():
     assert info.value.package == "punkt_tab"
     assert info.value.resource == "tokenizers/punkt_tab/german/"
     assert "nlp-parallel data install punkt_tab" in str(info.value)
+    assert str(info.value).startswith("options.language: NLTK resource ")
 
 
 def test_word_tokenize_needs_punkt_even_without_sentence_splitting():

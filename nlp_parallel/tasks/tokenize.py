@@ -72,7 +72,9 @@ def build(reader: OptionReader) -> dict[str, Any]:
     options: dict[str, Any] = {"sentences": sentences, "words": words, "args": args}
     # word_tokenize splits with Punkt itself unless told to preserve the line.
     if sentences == "punkt" or (words == "word" and not args["preserve_line"]):
-        options["punkt"] = punkt_files(_language(reader))
+        language = _language(reader)
+        with reader.loading("language"):
+            options["punkt"] = punkt_files(language)
     return options
 
 
