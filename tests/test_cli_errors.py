@@ -396,6 +396,16 @@ MISSING = {
         "{name: reuters, view: sents}", "{name: stem}",
         "corpus.name: NLTK resource 'corpora/reuters' is not installed; "
         + INSTALL.format("reuters")),
+    "a tagger language NLTK has no model for": (
+        "{name: treebank, view: sents}", "{name: tag, options: {lang: fra}}",
+        "task.options.lang: NLTK has no perceptron model for 'fra'; its languages: eng, rus "
+        "(installed here: eng)"),
+    "a punkt language NLTK has no model for": (
+        "{name: treebank, view: raw}", "{name: tokenize, options: {language: englsh}}",
+        "task.options.language: NLTK has no punkt_tab model for 'englsh' (did you mean "
+        "'english'?); its languages: czech, danish, dutch, english, estonian, finnish, "
+        "french, german, greek, italian, malayalam, norwegian, polish, portuguese, russian, "
+        "slovene, spanish, swedish, turkish (installed here: english)"),
 }
 
 

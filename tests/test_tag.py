@@ -108,6 +108,8 @@ def test_saved_perceptron_directory(dataless_pool, tmp_path, treebank_sents):
         ({"tagset": "universal", "modle": "x"}, r"options\.modle: unknown option.*'model'"),
         ({"tagset": 5}, r"options\.tagset: expected a string"),
         ({"tagset": "klingon"}, r"options\.tagset: NLTK has no mapping from en-ptb to klingon"),
+        ({"lang": "fra"}, r"^options\.lang: NLTK has no perceptron model for 'fra'; its "
+                          r"languages: eng, rus \(installed here: "),
         ({"model": "chain"}, r"options\.chain: model: chain needs a non-empty list"),
         ({"model": "chain", "chain": [{"bigram": {"corpus": "nope"}}]},
          r"options\.chain\[0\]: train: 'nope' is not a tagged NLTK corpus"),

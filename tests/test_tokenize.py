@@ -120,6 +120,13 @@ def test_uninstalled_punkt_language_names_punkt_tab():
     assert str(info.value).startswith("options.language: NLTK resource ")
 
 
+def test_punkt_language_without_a_model_lists_the_languages():
+    """No punkt_tab package has it, so installing one would not help."""
+    with pytest.raises(ConfigError, match=r"^options\.language: NLTK has no punkt_tab model "
+                                          r"for 'klingon'; its languages: czech, danish,"):
+        prepare("tokenize", {"language": "klingon"})
+
+
 def test_word_tokenize_needs_punkt_even_without_sentence_splitting():
     with pytest.raises(ResourceMissing, match="punkt_tab"):
         prepare("tokenize", {"sentences": "none", "language": "german"})
