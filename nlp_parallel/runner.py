@@ -29,6 +29,7 @@ from typing import Any
 
 from .corpus import Corpus, open_corpus
 from .engine import Emit, ItemFailure, OnError, RunOptions, Session, run_options
+from .errors import ConfigError
 from .forks import sharing
 from .gateways import GatewayPool
 from .jobs import Job, check_input, in_job, prepare_task
@@ -198,6 +199,8 @@ def plan_job(job: Job, index_base: int | None = None) -> tuple[RemoteModule, Run
         sys.path.insert(0, os.path.dirname(os.path.abspath(job.file)))
         try:
             module = RemoteModule.resolve(task.module)
+        except ConfigError as exc:
+            raise ConfigError(f"task.module: {exc}") from None
         finally:
             sys.path.pop(0)
         options: Any = task.options

@@ -430,3 +430,18 @@ def test_data_needed_whatever_the_options_is_named_by_the_task(tmp_path, capsys,
                                    "{name: lemmatize}"), command="validate")
     assert (code, err) == (2, f"nlp-parallel: error: {job}: task.name: NLTK resource "
                               f"'corpora/wordnet' is not installed; {INSTALL.format('wordnet')}\n")
+
+
+def test_module_with_nothing_to_run_is_bad_input(tmp_path, capsys, no_gateway):
+    """Not a poison item killing every worker: refused before any item is sent."""
+    (tmp_path / "handles.py").write_text("def handle(item):\n    return item\n")
+    for command in ("validate", "run"):
+        code, err, job, out = run_job(
+            tmp_path, capsys, job_text("{name: treebank, view: sents}",
+                                       "{name: module, module: handles}"), command=command)
+        assert (code, err) == (2, (
+            f"nlp-parallel: error: {job}: task.module: module handles: defines neither "
+            f"process(item) nor setup(options), and has no seed-style loop over execnet's "
+            f"channel (if __name__ == \"__channelexec__\": for i, arg in channel: ...); "
+            f"workers would have nothing to run\n"))
+        assert not out.parent.exists()
