@@ -198,7 +198,8 @@ def test_no_gateway_started_for_bad_input(tmp_path, capsys, no_orphans):
 # -- a task given items it cannot take ----------------------------------------------
 
 NP = "{name: chunk, options: {grammar: 'NP: {<DT>?<NN.*>+}'}}"
-TAG_CHUNK = "{name: pipeline, steps: [{name: tag}, {name: chunk, options: {grammar: 'NP: {<NN>}'}}]}"
+TAG_CHUNK = ("{name: pipeline, steps: [{name: tag}, "
+             "{name: chunk, options: {grammar: 'NP: {<NN>}'}}]}")
 
 
 def job_text(corpus: str, task: str) -> str:

@@ -137,7 +137,8 @@ def _chain(options: OptionReader) -> SequentialBackoffTagger:
         if len(kinds) != 1:
             raise options.fail(key, f"needs exactly one of {', '.join(SEQUENTIAL)}")
         try:
-            with options.loading(f"{key}.{kinds[0] if kinds[0] in TRAINED else 'train'}"):
+            train_key = kinds[0] if kinds[0] in TRAINED else "train"
+            with options.loading(f"{key}.{train_key}"):
                 backoff = _train(kinds[0], step, backoff)
         except ConfigError as exc:
             raise options.fail(key, str(exc)) from None
