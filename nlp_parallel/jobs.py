@@ -127,7 +127,9 @@ def load_job(path: str) -> Job:
         raise JobError(f"{path}: not valid UTF-8 (byte {raw[exc.start]:#x} at offset "
                        f"{exc.start})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader
+    except DuplicateKey as exc:
+        raise JobError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -135,6 +137,53 @@ def load_job(path: str) -> Job:
         raise JobError(f"{path}: not valid YAML{where}: {problem}") from None
     with in_job(path):
         return parse_job(data, path)
+
+
+class DuplicateKey(ConfigError):
+    """A key given twice in one YAML mapping."""
+
+
+class StrictLoader(yaml.SafeLoader):
+    """``yaml.safe_load``'s loader, refusing a key given twice in one mapping (where
+    PyYAML keeps the last) with :class:`DuplicateKey` naming the key and its lines.
+
+    Keys a merge (``<<: *defaults``) brings in may be overridden, as YAML intends.
+    """
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self._unique_keys(node, "", set())
+        return super().construct_document(node)
+
+    def _unique_keys(self, node: yaml.Node, path: str, seen: set[int]) -> None:
+        if id(node) in seen:  # an alias of a node checked already (or a cycle)
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self._unique_keys(item, f"{path}[{index}]", seen)
+        if not isinstance(node, yaml.MappingNode):
+            return
+        marks: dict[Any, yaml.Mark] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self._unique_keys(value_node, path, seen)
+                continue
+            key: Any = (self.construct_object(key_node, deep=True)
+                        if isinstance(key_node, yaml.ScalarNode) else None)
+            where = f"{path}.{key}" if path else str(key)
+            if key is not None and key in marks:
+                twice = _places(marks[key], key_node.start_mark)
+                raise DuplicateKey(f"{where}: given twice, {twice}; a key may appear only once "
+                                   f"in a mapping")
+            if key is not None:
+                marks[key] = key_node.start_mark
+            self._unique_keys(value_node, where, seen)
+
+
+def _places(first: yaml.Mark, second: yaml.Mark) -> str:
+    if first.line == second.line:
+        return f"on line {first.line + 1} (columns {first.column + 1} and {second.column + 1})"
+    return f"at lines {first.line + 1} and {second.line + 1}"
 
 
 def parse_job(data: Any, path: str) -> Job:

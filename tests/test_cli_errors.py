@@ -446,3 +446,40 @@ def test_module_with_nothing_to_run_is_bad_input(tmp_path, capsys, no_gateway):
             f"channel (if __name__ == \"__channelexec__\": for i, arg in channel: ...); "
             f"workers would have nothing to run\n"))
         assert not out.parent.exists()
+
+
+DUPLICATES = {
+    "top-level key": (GOOD + "task: {name: stem}\n",
+                      "task: given twice, at lines 3 and 6; a key may appear only once in a "
+                      "mapping"),
+    "key in a flow mapping": (
+        GOOD.replace("{name: tag}", "{name: stem, options: {lowercase: true, lowercase: false}}"),
+        "task.options.lowercase: given twice, on line 3 (columns 30 and 47); a key may appear "
+        "only once in a mapping"),
+    "key in a list item": (
+        GOOD.replace("{name: tag}", "\n  name: pipeline\n  steps:\n    - name: tag\n"
+                                    "      options: {}\n      name: stem\n"),
+        "task.steps[0].name: given twice, at lines 6 and 8; a key may appear only once in a "
+        "mapping"),
+}
+
+
+@pytest.mark.parametrize("text, message", DUPLICATES.values(), ids=list(DUPLICATES))
+def test_duplicate_key_is_refused(tmp_path, capsys, no_gateway, text, message):
+    """PyYAML would keep the last silently; the strict checking names file, key and lines."""
+    for command in ("validate", "run"):
+        code, err, job, out = run_job(tmp_path, capsys, text, command=command)
+        assert (code, err) == (2, f"nlp-parallel: error: {job}: {message}\n")
+        assert not out.parent.exists()
+
+
+def test_merged_keys_may_be_overridden():
+    """YAML's merge key brings in defaults that the mapping itself may override."""
+    import yaml
+
+    from nlp_parallel.jobs import StrictLoader
+
+    text = ("defaults: &task {name: tag, options: {tagset: universal}}\n"
+            "task: {<<: *task, name: stem}\n")
+    assert yaml.load(text, Loader=StrictLoader)["task"] == {
+        "name": "stem", "options": {"tagset": "universal"}}
