@@ -28,7 +28,7 @@ from .errors import ConfigError, NlpParallelError, RemoteTaskError, ResourceMiss
 from .gateways import GatewayPool, GatewayWarning
 from .jobs import Job, in_job, load_job
 from .runner import Progress, RunSummary, expected_items, output_file, plan_job, run_job
-from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
+from .specs import GatewaySpecs, crowding, parse_specs, read_hosts_file, with_min_gateways
 
 PROG = "nlp-parallel"
 
@@ -172,6 +172,9 @@ def cmd_validate(args: argparse.Namespace, result: _Result) -> int:
             corpus.check()
         output_file(job).check()
         plan_job(job)
+    crowded = crowding(job.specs)
+    if crowded:  # as run would warn, starting them
+        warnings.warn(GatewayWarning(crowded), stacklevel=1)
     print(f"{job.file}: ok: {job.task.name} over "
           f"{job.corpus.name or job.corpus.path} ({job.corpus.view}) on "
           f"{_gateway_count(job.specs)}, writing {job.output.format} to {job.output.path}")
@@ -307,9 +310,9 @@ def cmd_check(args: argparse.Namespace, result: _Result) -> int:
         specs = _command_line_specs(args)
     else:
         specs = parse_specs(None)
+    pool = GatewayPool(specs, min_gateways=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GatewayWarning)  # the failures are listed below
-        pool = GatewayPool(specs, min_gateways=1)
         pool.start()
     with pool:
         for info in pool.describe():

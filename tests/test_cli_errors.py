@@ -483,3 +483,20 @@ def test_merged_keys_may_be_overridden():
             "task: {<<: *task, name: stem}\n")
     assert yaml.load(text, Loader=StrictLoader)["task"] == {
         "name": "stem", "options": {"tagset": "universal"}}
+
+
+def test_far_more_popen_workers_than_cores_is_one_warning_line(tmp_path, capsys, monkeypatch):
+    """validate warns as run will; run warns once, then runs."""
+    from nlp_parallel import specs
+
+    monkeypatch.setattr(specs.os, "cpu_count", lambda: 1)
+    text = GOOD.replace("[[popen, 1]]", "[[popen, 5]]").replace("{name: tag}", "{name: stem}")
+    warning = ("nlp-parallel: warning: 5 popen gateways on this machine's 1 CPU core (more "
+               "than 4 per core): each is a worker process with its own copy of the task, so "
+               "beyond one per core (the default) they add memory and start-up time, not "
+               "speed\n")
+    code, err, job, out = run_job(tmp_path, capsys, text, command="validate")
+    assert (code, err) == (0, warning)
+    code, err, job, out = run_job(tmp_path, capsys, text, "--quiet")
+    assert (code, err) == (0, warning)
+    assert len(out.read_text().splitlines()) == 20
