@@ -68,8 +68,9 @@ class GatewayPool:
 
     ``min_gateways`` (default: all) is how many must start; the pool goes on without
     the others.  More popen gateways than :data:`~nlp_parallel.specs.POPEN_PER_CORE`
-    per core of this machine draw a :class:`GatewayWarning` (once, here).  A ``socket=`` spec to another machine needs ``allow_insecure_socket``
-    (see :data:`~nlp_parallel.specs.SOCKET_RISK`).
+    per core of this machine draw a :class:`GatewayWarning` (once, here).  A
+    ``socket=`` spec to another machine needs ``allow_insecure_socket`` (see
+    :data:`~nlp_parallel.specs.SOCKET_RISK`).
 
     Plain ``popen`` workers are forked from a fork server (see :mod:`.forks`) that
     first imports the modules in ``preload`` and runs the task setup ``prepare``.

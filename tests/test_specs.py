@@ -350,7 +350,7 @@ CROWDED = ("9 popen gateways on this machine's 2 CPU cores (more than 4 per core
     ([("popen", 9)], CROWDED),
     ([("popen", 5), "4*popen//python=python3"], CROWDED),   # fresh interpreters count too
     ([("popen", 8)], None),                                  # four per core is allowed
-    ([("popen", 8), ("ssh=node1", 40), ("socket=127.0.0.1:8888", 3)], None),  # other machines
+    ([("popen", 8), ("ssh=node1", 40), ("popen//via=gw8", 9)], None),  # other machines
     (None, None),                                            # one per core, the default
     ([("popen", "auto")], None),
 ])
