@@ -25,10 +25,10 @@ from .corpus import open_corpus
 from .engine import local_nltk_version
 from .errors import ConfigError, NlpParallelError, RemoteTaskError, ResourceMissing
 from .gateways import GatewayPool, GatewayWarning
-from .jobs import Job, JobError, load_job
+from .jobs import Job, in_job, load_job
 from .runner import Progress, RunSummary, expected_items, output_file, plan_job, run_job
 from .signals import Terminated, interrupt_behind, sigterm_raises
-from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
+from .specs import GatewaySpecs, crowding, parse_specs, read_hosts_file, with_min_gateways
 
 PROG = "nlp-parallel"
 
@@ -137,7 +137,7 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
     try:
         with _progress(args.quiet, job) as progress:
             summary = run_job(job, progress=progress, resume=args.resume)
-    except ConfigError:
+    except (ConfigError, ResourceMissing):  # bad input: refused before anything started
         raise
     except BaseException:  # a run stopped early: say how to continue it
         saved = out.load_checkpoint()
@@ -154,13 +154,14 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
 
 def cmd_validate(args: argparse.Namespace, result: _Result) -> int:
     job = _load(args)
-    try:
+    with in_job(job.file):
         with open_corpus(job.corpus) as corpus:
             corpus.check()
         output_file(job).check()
         plan_job(job)
-    except ConfigError as exc:
-        raise JobError(f"{job.file}: {exc}") from None
+    crowded = crowding(job.specs)
+    if crowded:  # as run would warn, starting them
+        warnings.warn(GatewayWarning(crowded), stacklevel=1)
     print(f"{job.file}: ok: {job.task.name} over "
           f"{job.corpus.name or job.corpus.path} ({job.corpus.view}) on "
           f"{_gateway_count(job.specs)}, writing {job.output.format} to {job.output.path}")
@@ -180,7 +181,7 @@ def _gateway_count(specs: GatewaySpecs) -> str:
 
 def _load(args: argparse.Namespace) -> Job:
     job = load_job(args.job)
-    try:
+    with in_job(job.file):
         if args.specs or args.hosts:
             job = replace(job, specs=_command_line_specs(
                 args, job.allow_insecure_socket, job.specs.min_gateways))
@@ -192,8 +193,6 @@ def _load(args: argparse.Namespace) -> Job:
             output = replace(job.output, path=args.output or job.output.path,
                              overwrite=job.output.overwrite or args.overwrite)
             job = replace(job, output=output)
-    except ConfigError as exc:
-        raise JobError(f"{job.file}: {exc}") from None
     return job
 
 
@@ -217,12 +216,9 @@ def _command_line_specs(
 
 def _total(job: Job) -> int | None:
     """The item count when known without reading the corpus; a limit bounds it."""
-    try:
-        with open_corpus(job.corpus) as corpus:
-            corpus.check()
-            return expected_items(job, corpus)
-    except ConfigError as exc:
-        raise JobError(f"{job.file}: {exc}") from None
+    with in_job(job.file), open_corpus(job.corpus) as corpus:
+        corpus.check()
+        return expected_items(job, corpus)
 
 
 @contextlib.contextmanager
@@ -301,9 +297,9 @@ def cmd_check(args: argparse.Namespace, result: _Result) -> int:
         specs = _command_line_specs(args)
     else:
         specs = parse_specs(None)
+    pool = GatewayPool(specs, min_gateways=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GatewayWarning)  # the failures are listed below
-        pool = GatewayPool(specs, min_gateways=1)
         pool.start()
     with pool:
         for info in pool.describe():
@@ -337,52 +333,113 @@ def cmd_data(args: argparse.Namespace, result: _Result) -> int:
 # -- the parser -------------------------------------------------------------------
 
 
+#: What ``nlp-parallel --help`` says first.  The help texts are shown as written
+#: (argparse's RawDescriptionHelpFormatter), so they are wrapped here, under 80 columns.
+DESCRIPTION = """\
+Run NLTK corpus work -- tagging, chunking, stemming, tokenizing, lemmatizing,
+pipelines -- in parallel over execnet gateways (local processes, ssh hosts),
+as YAML job files describe it. The output is in corpus order, identical to a
+serial NLTK loop. `python -m nlp_parallel` is the same program."""
+
+EPILOG = """\
+examples:
+  nlp-parallel run corpora_configs/quickstart.yaml
+  nlp-parallel validate jobs/tb.yaml
+  nlp-parallel run jobs/tb.yaml --specs 4*popen --limit 1000 --output try.jsonl
+  nlp-parallel run jobs/tb.yaml --resume
+  nlp-parallel check --hosts hosts.txt
+  nlp-parallel data install punkt_tab averaged_perceptron_tagger_eng
+
+exit status: 0 done; 1 the run failed (written items are kept: --resume goes
+on); 2 bad input, refused before anything starts; 130 Ctrl-C; 143 SIGTERM.
+`nlp-parallel COMMAND --help` shows a command's options."""
+
+#: Each command: its one-line summary, then examples and notes under its options.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run a job file, writing its output in corpus order", """\
+The output goes to a hidden part file beside output.path, renamed into place
+when the run completes; a stopped run is continued with --resume.
+
+examples:
+  nlp-parallel run jobs/tb.yaml
+  nlp-parallel run jobs/tb.yaml --specs 2*popen 'auto*ssh=node1//python=python3'
+  nlp-parallel run jobs/tb.yaml --limit 100 --output try.jsonl --overwrite
+  nlp-parallel run jobs/tb.yaml --resume"""),
+    "validate": ("check a job file, its corpus, task and output without starting "
+                 "gateways", """\
+Exits 0 and prints one line when the job would start; otherwise exits 2 with
+one line naming the job file, the key and what would be valid.
+
+examples:
+  nlp-parallel validate jobs/tb.yaml
+  nlp-parallel validate jobs/tb.yaml --hosts hosts.txt --limit 1000"""),
+    "tasks": ("list the tasks and their options", """\
+example:
+  nlp-parallel tasks"""),
+    "corpora": ("list installed NLTK corpora and their views", """\
+example:
+  nlp-parallel corpora"""),
+    "check": ("start each gateway and report host, Python, NLTK, cores and round-trip "
+              "latency", """\
+Exits 1 when a gateway did not start, naming it and why.
+
+examples:
+  nlp-parallel check
+  nlp-parallel check jobs/cluster.yaml
+  nlp-parallel check --specs 4*popen ssh=node1 --hosts hosts.txt"""),
+    "data install": ("install NLTK data packages with NLTK's downloader", """\
+examples:
+  nlp-parallel data install punkt_tab
+  nlp-parallel data install wordnet --dir ~/nltk_data
+  nlp-parallel data install treebank --from /mnt/nltk_mirror"""),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=raw)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
-    def command(name: str, func: Callable[[argparse.Namespace, _Result], int], text: str,
-                ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=text, description=text)
+    def command(name: str, func: Callable[[argparse.Namespace, _Result], int],
+                commands: Any = sub) -> argparse.ArgumentParser:
+        text, epilog = COMMANDS[name]
+        p = commands.add_parser(name.split()[-1], help=text, description=text, epilog=epilog,
+                                formatter_class=raw)
         p.set_defaults(command=func)
         p.add_argument("--debug", action="store_true", help="show tracebacks")
         return p
 
-    for name, func, text in (
-        ("run", cmd_run, "run a job file, writing its output in corpus order"),
-        ("validate", cmd_validate, "check a job file, its corpus, task and output "
-                                   "without starting gateways"),
-    ):
-        p = command(name, func, text)
+    for name, func in (("run", cmd_run), ("validate", cmd_validate)):
+        p = command(name, func)
         p.add_argument("job", help="the job's YAML file")
         _gateway_options(p, "replacing the job's specs and hosts_file")
-        p.add_argument("--limit", type=int, help="process at most N items")
-        p.add_argument("--output", help="write here instead of the job's output.path")
+        p.add_argument("--limit", type=int, metavar="N", help="process at most N items")
+        p.add_argument("--output", metavar="PATH",
+                       help="write here instead of the job's output.path")
         p.add_argument("--overwrite", action="store_true", help="replace an existing output")
         if name == "run":
             p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
             p.add_argument("--resume", action="store_true",
                            help="continue an interrupted run from its checkpoint "
                                 "(a no-op when the output is complete)")
-    command("tasks", cmd_tasks, "list the tasks and their options")
-    command("corpora", cmd_corpora, "list installed NLTK corpora and their views")
-    p = command("check", cmd_check, "start each gateway and report host, Python, NLTK, "
-                                    "cores and round-trip latency")
+    command("tasks", cmd_tasks)
+    command("corpora", cmd_corpora)
+    p = command("check", cmd_check)
     p.add_argument("job", nargs="?", help="check this job's gateways")
     _gateway_options(p, "instead of a job's (default: one popen per core)")
     p.set_defaults(limit=None, output=None, overwrite=False)
-    data = sub.add_parser("data", help="install NLTK data").add_subparsers(
-        title="data commands", required=True, metavar="COMMAND")
-    p = data.add_parser("install", help="install NLTK data packages",
-                        description="install NLTK data packages with NLTK's downloader")
-    p.set_defaults(command=cmd_data)
+    data = sub.add_parser("data", help="install NLTK data",
+                          description="install NLTK data where NLTK finds it",
+                          epilog=COMMANDS["data install"][1], formatter_class=raw)
+    p = command("data install", cmd_data, data.add_subparsers(
+        title="data commands", required=True, metavar="COMMAND"))
     p.add_argument("names", nargs="+", metavar="NAME", help="package, e.g. punkt_tab")
     p.add_argument("--from", dest="mirror", metavar="DIR",
                    help="install from a local mirror (a directory with index.xml)")
     p.add_argument("--dir", help="install into this NLTK data directory "
                                  "(default: NLTK's own choice)")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
 

@@ -33,7 +33,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import nltk
@@ -48,6 +48,7 @@ from nltk.corpus.util import LazyCorpusLoader
 from nltk.tree import Tree
 
 from .errors import ConfigError, ResourceMissing
+from .models import corpus_resource
 from .tasks.base import OptionReader, did_you_mean
 
 Kind = Literal["tokens", "tagged", "text"]
@@ -272,6 +273,16 @@ class Corpus:
             fileids, skip = fileids[skip:], 0
         return _records(source, fileids, skip, self.spec.limit)
 
+    def views(self) -> dict[str, Kind]:
+        """The views this corpus offers, each with what its items carry, in ``VIEWS``
+        order.  Checks first, raising as :meth:`check` does."""
+        source = self._prepared()
+        if self.spec.format is not None:
+            offered: Sequence[str] = FORMAT_VIEWS[self.spec.format]
+        else:
+            offered = _offered(source.reader)
+        return {view: _kind(replace(self.spec, view=view)) for view in offered}
+
     def total(self) -> int | None:
         """The number of items :meth:`items` yields when that is known without reading
         (a ``raw`` view of files, or ``limit: 0``); else None."""
@@ -307,7 +318,7 @@ class Corpus:
         spec = self.spec
         assert spec.name is not None
         reader = _named_reader(spec.name, spec.where)
-        _check_view(reader, spec.view, f"{spec.where}.view: {spec.name}")
+        _check_view(reader, spec.view, f"{spec.where}.view", spec.name)
         fileids = _select(reader, spec, spec.name)
         return _Source(reader, spec.view, fileids, READER_VIEWS[spec.view][1])
 
@@ -333,7 +344,7 @@ class Corpus:
         if spec.format == "text" and spec.view == "paras":  # text, not the reader's paras()
             return _Source(reader, spec.view, fileids, READER_VIEWS["raw"][1], files)
         if spec.view != "raw":
-            _check_view(reader, spec.view, f"{spec.where}.view: {spec.format} files")
+            _check_view(reader, spec.view, f"{spec.where}.view", f"{spec.format} files")
         return _Source(reader, spec.view, fileids, READER_VIEWS[spec.view][1], files)
 
 
@@ -571,16 +582,10 @@ def _nltk_corpora() -> dict[str, Any]:
     }
 
 
-def _data_name(loader: Any, name: str) -> tuple[str, str]:
-    """The NLTK data resource a corpus loads (``corpora/treebank/combined``) and its package."""
-    data = getattr(loader, "__name__", name)  # set by LazyCorpusLoader, kept once loaded
-    return f"{getattr(loader, 'subdir', 'corpora')}/{data}", data.split("/")[0]
-
-
 def _installed(corpora: Mapping[str, Any]) -> list[str]:
     names = []
     for name, loader in sorted(corpora.items()):
-        resource, _ = _data_name(loader, name)
+        resource, _ = corpus_resource(loader, name)
         subdir, data = resource.split("/", 1)
         zipped = re.sub(r"(([^/]+)(/.*)?)", r"\2.zip/\1/", data)  # as LazyCorpusLoader looks
         for candidate in (resource, f"{subdir}/{zipped}"):
@@ -606,7 +611,7 @@ def _named_reader(name: str, where: str) -> Any:
     try:
         loader.ensure_loaded()  # a LazyCorpusLoader finds its data now
     except LookupError:
-        raise ResourceMissing(*_data_name(loader, name)) from None
+        raise ResourceMissing(*corpus_resource(loader, name), where=f"{where}.name") from None
     return loader
 
 
@@ -643,9 +648,9 @@ def _lookup_error(exc: BaseException | None) -> LookupError | None:
     return None
 
 
-def _check_view(reader: Any, view: str, label: str) -> None:
+def _check_view(reader: Any, view: str, key: str, label: str) -> None:
     """Raise ResourceMissing when the view needs data that is not installed, or
-    ConfigError(``label offers ...``) when the reader does not offer it."""
+    ConfigError(``key: label offers ...``) when the reader does not offer it."""
     outcome = _probe(reader, view)
     missing = _lookup_error(outcome)
     if missing is not None:
@@ -655,9 +660,10 @@ def _check_view(reader: Any, view: str, label: str) -> None:
         raise ResourceMissing(
             resource.group(1) if resource else text.strip().splitlines()[0],
             package.group(1) if package else "the missing package",
+            where=key,
         )
     if outcome is not None:
-        raise ConfigError(f"{label} offers {', '.join(_offered(reader))} (not {view!r})")
+        raise ConfigError(f"{key}: {label} offers {', '.join(_offered(reader))} (not {view!r})")
 
 
 def _offered(reader: Any) -> list[str]:

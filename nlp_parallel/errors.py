@@ -20,16 +20,30 @@ class SpecError(ConfigError):
 
 
 class ResourceMissing(NlpParallelError, LookupError):
-    """An NLTK resource is not installed where NLTK looks for it on the driver."""
+    """An NLTK resource is not installed where NLTK looks for it on the driver.
 
-    def __init__(self, resource: str, package: str) -> None:
-        super().__init__(
+    ``package`` is the NLTK data package that holds ``resource``; ``where`` names
+    what asked for it (``jobs/tb.yaml: task.options.lang``), and starts the message.
+    """
+
+    def __init__(self, resource: str, package: str, where: str = "") -> None:
+        message = (
             f"NLTK resource {resource!r} is not installed; install it with "
             f"`nlp-parallel data install {package}` (or `--from DIR` from a local mirror), "
             f"or point NLTK_DATA at a directory that has it"
         )
+        super().__init__(f"{where}: {message}" if where else message)
         self.resource = resource
         self.package = package
+        self.where = where
+
+    def within(self, where: str) -> ResourceMissing:
+        """This error named by ``where`` too, outside what names it already: a key,
+        then the job file (named once, however many callers add it)."""
+        if self.where == where or self.where.startswith(f"{where}: "):
+            return self
+        return ResourceMissing(self.resource, self.package,
+                               f"{where}: {self.where}" if self.where else where)
 
 
 class EncodeError(NlpParallelError, TypeError):

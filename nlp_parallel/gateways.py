@@ -25,7 +25,7 @@ import execnet
 from . import forks
 from .errors import GatewayStartError, SpecError
 from .forks import ForkServer, ForkServerError, Setup
-from .specs import GatewaySpec, GatewaySpecs, SpecsLike, parse_specs
+from .specs import GatewaySpec, GatewaySpecs, SpecsLike, crowding, parse_specs
 
 #: Seconds a stopping gateway may take to finish its current batch before it is killed.
 STOP_TIMEOUT = 2.0
@@ -44,7 +44,7 @@ _R = TypeVar("_R")
 
 class GatewayWarning(UserWarning):
     """A gateway problem that does not stop the run, such as a host that did not start
-    while ``min_gateways`` others did."""
+    while ``min_gateways`` others did, or far more popen workers than cores."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,10 @@ class GatewayPool:
     worker process outlives the pool.
 
     ``min_gateways`` (default: all) is how many must start; the pool goes on without
-    the others.  A ``socket=`` spec to another machine needs ``allow_insecure_socket``
-    (see :data:`~nlp_parallel.specs.SOCKET_RISK`).
+    the others.  More popen gateways than :data:`~nlp_parallel.specs.POPEN_PER_CORE`
+    per core of this machine draw a :class:`GatewayWarning` (once, here).  A
+    ``socket=`` spec to another machine needs ``allow_insecure_socket`` (see
+    :data:`~nlp_parallel.specs.SOCKET_RISK`).
 
     Plain ``popen`` workers are forked from a fork server (see :mod:`.forks`) that
     first imports the modules in ``preload`` and runs the task setup ``prepare``.
@@ -93,6 +95,9 @@ class GatewayPool:
         self.specs: GatewaySpecs = parse_specs(
             specs, allow_insecure_socket=allow_insecure_socket, min_gateways=min_gateways
         )
+        crowded = crowding(self.specs)
+        if crowded:
+            warnings.warn(GatewayWarning(crowded), stacklevel=2)
         self._group: execnet.Group | None = None
         self._gateways: tuple[Gateway, ...] = ()
         self._lock = threading.Lock()  # restarts run in threads

@@ -6,19 +6,21 @@ e.g. ``jobs/tb.yaml: task.options.tagset: 'univeral' is not one of ...``.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
 
-from .corpus import CorpusSpec, parse_corpus
+from .corpus import Corpus, CorpusSpec, parse_corpus
 from .engine import MAX_RESTARTS
 from .errors import ConfigError, ResourceMissing
 from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
-from .tasks import FAMILIES, Task, prepare
+from .tasks import FAMILIES, Task, family, prepare
 from .tasks.base import did_you_mean
+from .tasks.pipeline import input_need
 
 TOP_KEYS = ("corpus", "task", "specs", "batch_size", "timeout", "on_error", "max_restarts",
             "output", "hosts_file", "min_gateways", "allow_insecure_socket")
@@ -31,9 +33,35 @@ TASK_NAMES = (*FAMILIES, "module")
 #: Output format -> the record field it needs, and which tasks produce it.
 NEEDS = {"conll": ("iob", "chunk"), "tagged": ("tags", "tag"), "tree": ("tree", "chunk")}
 
+#: What a task needs its items to carry -> the kinds of corpus items that carry it.
+TAKES = {"text": ("text",), "tokens": ("tokens", "tagged"), "tagged": ("tagged",)}
+#: A kind of item, as a message names it.
+CARRIES = {"text": "texts", "tokens": "tokens", "tagged": "tagged tokens"}
+#: What to use instead of a single task that cannot take the items, by what it needs.
+TASK_INSTEAD = {"tokens": "a pipeline with a tokenize step first",
+                "tagged": "a pipeline with a tag step before chunk"}
+#: How to change a pipeline whose first step cannot take the items.
+PIPELINE_INSTEAD = {"text": "drop the tokenize step", "tokens": "put a tokenize step first",
+                    "tagged": "put a tag step before chunk"}
+
 
 class JobError(ConfigError):
     """A bad job file; the message starts with the file's path and the key."""
+
+
+@contextlib.contextmanager
+def in_job(path: str) -> Iterator[None]:
+    """Name the job file ``path`` first in what is raised inside: a
+    :class:`ConfigError` becomes a :class:`JobError`, a :class:`ResourceMissing`
+    names the file before the key that asked for the resource."""
+    try:
+        yield
+    except JobError:
+        raise
+    except ConfigError as exc:
+        raise JobError(f"{path}: {exc}") from None
+    except ResourceMissing as exc:
+        raise exc.within(path) from None
 
 
 @dataclass(frozen=True)
@@ -99,18 +127,63 @@ def load_job(path: str) -> Job:
         raise JobError(f"{path}: not valid UTF-8 (byte {raw[exc.start]:#x} at offset "
                        f"{exc.start})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader
+    except DuplicateKey as exc:
+        raise JobError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise JobError(f"{path}: not valid YAML{where}: {problem}") from None
-    try:
+    with in_job(path):
         return parse_job(data, path)
-    except JobError:
-        raise
-    except ConfigError as exc:
-        raise JobError(f"{path}: {exc}") from None
+
+
+class DuplicateKey(ConfigError):
+    """A key given twice in one YAML mapping."""
+
+
+class StrictLoader(yaml.SafeLoader):
+    """``yaml.safe_load``'s loader, refusing a key given twice in one mapping (where
+    PyYAML keeps the last) with :class:`DuplicateKey` naming the key and its lines.
+
+    Keys a merge (``<<: *defaults``) brings in may be overridden, as YAML intends.
+    """
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self._unique_keys(node, "", set())
+        return super().construct_document(node)
+
+    def _unique_keys(self, node: yaml.Node, path: str, seen: set[int]) -> None:
+        if id(node) in seen:  # an alias of a node checked already (or a cycle)
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self._unique_keys(item, f"{path}[{index}]", seen)
+        if not isinstance(node, yaml.MappingNode):
+            return
+        marks: dict[Any, yaml.Mark] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self._unique_keys(value_node, path, seen)
+                continue
+            key: Any = (self.construct_object(key_node, deep=True)
+                        if isinstance(key_node, yaml.ScalarNode) else None)
+            where = f"{path}.{key}" if path else str(key)
+            if key is not None and key in marks:
+                twice = _places(marks[key], key_node.start_mark)
+                raise DuplicateKey(f"{where}: given twice, {twice}; a key may appear only once "
+                                   f"in a mapping")
+            if key is not None:
+                marks[key] = key_node.start_mark
+            self._unique_keys(value_node, where, seen)
+
+
+def _places(first: yaml.Mark, second: yaml.Mark) -> str:
+    if first.line == second.line:
+        return f"on line {first.line + 1} (columns {first.column + 1} and {second.column + 1})"
+    return f"at lines {first.line + 1} and {second.line + 1}"
 
 
 def parse_job(data: Any, path: str) -> Job:
@@ -191,6 +264,50 @@ def parse_task(value: Any) -> TaskSpec:
     if steps is not None and not isinstance(steps, list):
         raise ConfigError(f"task.steps: expected a list of steps, not {_kind(steps)}")
     return TaskSpec(name, options, tuple(steps or ()), module)
+
+
+def check_input(task: TaskSpec, corpus: Corpus) -> None:
+    """Refuse a task whose first step cannot take the corpus's items: a chunk step
+    without tags, tokenize on tokens, tag, stem or lemmatize on texts.
+
+    A user's module takes what it takes, and a pipeline whose steps are malformed is
+    left to :func:`prepare_task` to name.  Raises :class:`ConfigError` naming the
+    step, the view and what would work.
+    """
+    if task.name == "module":
+        return
+    if task.name == "pipeline":
+        names = [s.get("name") if isinstance(s, dict) else None for s in task.steps]
+        if not names or not all(n in FAMILIES and n != "pipeline" for n in names):
+            return
+        index, needs = input_need(names)
+        key, name, whose = f"task.steps[{index}].name", names[index], "pipeline"
+    else:
+        key, name, whose = "task.name", task.name, "task"
+        needs = family(task.name).INPUT
+    if corpus.kind in TAKES[needs]:
+        return
+    spec = corpus.spec
+    gives = "tokens without tags" if needs == "tagged" else CARRIES[corpus.kind]
+    offered = corpus.views()
+    # Views that carry just what is needed; tagged ones for tokens only failing those.
+    views = ([view for view, kind in offered.items() if kind == needs]
+             or [view for view, kind in offered.items() if kind in TAKES[needs]])
+    uses = [f"view {_or(views)}"] if views else []
+    if whose == "task" and needs in TASK_INSTEAD:
+        uses.append(TASK_INSTEAD[needs])
+    ways = [f"use {', or '.join(uses)}"] if uses else []
+    if whose == "pipeline":
+        ways.append(PIPELINE_INSTEAD[needs])
+    if not ways:
+        offers = f"{spec.name} offers" if spec.name else f"{spec.format} files offer"
+        ways.append(f"{offers} no view with {CARRIES[needs]}")
+    raise ConfigError(f"{key}: {name} needs {CARRIES[needs]}, but {spec.where}.view "
+                      f"{spec.view} gives {gives}; {', or '.join(ways)}")
+
+
+def _or(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def prepare_task(spec: TaskSpec) -> Task:
@@ -277,5 +394,5 @@ def _kind(value: Any) -> str:
         type(value), type(value).__name__)
 
 
-__all__ = ["Job", "JobError", "OutputSpec", "ResourceMissing", "TaskSpec", "load_job",
-           "parse_job", "prepare_task"]
+__all__ = ["Job", "JobError", "OutputSpec", "ResourceMissing", "TaskSpec", "check_input",
+           "in_job", "load_job", "parse_job", "prepare_task"]

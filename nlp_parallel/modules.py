@@ -18,8 +18,9 @@ class RemoteModule:
 
     ``batched`` modules define ``process(item)`` and/or ``setup(options)`` (which may
     return the per-item function) and optionally ``format(index, item, result)``;
-    the worker loop runs them a batch per message.  Other modules are seed-style: they loop over ``channel`` themselves,
-    receiving ``(i, arg)`` and sending ``(i, result)``.
+    the worker loop runs them a batch per message.  Other modules are seed-style:
+    they loop over ``channel`` themselves, receiving ``(i, arg)`` and sending
+    ``(i, result)``.  A module that does neither is refused when resolved.
     """
 
     name: str
@@ -60,13 +61,25 @@ class RemoteModule:
 
     @classmethod
     def from_source(cls, name: str, source: str, filename: str | None = None) -> RemoteModule:
-        """Build from source text; raises :class:`ConfigError` for a syntax error."""
+        """Build from source text, reading it without running it.
+
+        Raises :class:`ConfigError` for a syntax error, and for a module that defines
+        neither ``process`` nor ``setup`` and has no seed-style channel loop: its
+        workers would return without a result, as if each item had killed them.
+        """
         filename = filename or f"<{name}>"
         try:
             tree = ast.parse(source, filename)
         except SyntaxError as exc:
             raise ConfigError(f"module {name}: {exc}") from None
-        return cls(name, source, filename, bool({"process", "setup"} & _top_level_names(tree)), _imports_nltk(tree))
+        batched = bool({"process", "setup"} & _top_level_names(tree.body))
+        if not batched and not _uses_channel(tree):
+            raise ConfigError(
+                f"module {name}: defines neither process(item) nor setup(options), and has "
+                f"no seed-style loop over execnet's channel (if __name__ == "
+                f"\"__channelexec__\": for i, arg in channel: ...); workers would have "
+                f"nothing to run")
+        return cls(name, source, filename, batched, _imports_nltk(tree))
 
 
 def _find_source(dotted: str) -> tuple[str, str, str]:
@@ -82,14 +95,46 @@ def _find_source(dotted: str) -> tuple[str, str, str]:
         return dotted, f.read(), spec.origin
 
 
-def _top_level_names(tree: ast.Module) -> set[str]:
+#: Statements that define no scope of their own: names bound in their bodies are
+#: the module's (``try: from fast import process`` ...).
+_BLOCKS = (ast.If, ast.Try, ast.With, ast.For, ast.While)
+
+
+def _top_level_names(body: list[ast.stmt]) -> set[str]:
+    """The names a module's own statements bind: functions, classes, assignments
+    and imports, also inside ``if``/``try``/``with`` blocks."""
     names: set[str] = set()
-    for node in tree.body:
+    for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, ast.Assign):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, _BLOCKS):
+            for block in ("body", "orelse", "finalbody"):
+                names |= _top_level_names(getattr(node, block, []))
+            for handler in getattr(node, "handlers", []):
+                names |= _top_level_names(handler.body)
     return names
+
+
+def _uses_channel(tree: ast.Module) -> bool:
+    """Whether the module runs a seed-style loop: it tests for ``"__channelexec__"``
+    or uses execnet's ``channel`` outside any function of its own."""
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Constant) and node.value == "__channelexec__":
+            return True
+        if isinstance(node, ast.Name) and node.id == "channel":
+            return True
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                 ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _imports_nltk(tree: ast.Module) -> bool:

@@ -32,7 +32,7 @@ from .engine import Emit, ItemFailure, OnError, RunOptions, Session, run_options
 from .errors import ConfigError
 from .forks import sharing
 from .gateways import GatewayPool
-from .jobs import Job, JobError, prepare_task
+from .jobs import Job, check_input, in_job, prepare_task
 from .modules import RemoteModule
 from .outputs import OutputFile
 
@@ -80,13 +80,8 @@ def run_job(job: Job, progress: Progress | None = None, resume: bool = False,
     :class:`~nlp_parallel.errors.ResourceMissing`, and the errors
     :func:`nlp_parallel.map` raises while running.
     """
-    try:
-        with open_corpus(job.corpus) as corpus:
-            return _run(job, corpus, progress, resume, pool)
-    except JobError:
-        raise
-    except ConfigError as exc:
-        raise JobError(f"{job.file}: {exc}") from None
+    with in_job(job.file), open_corpus(job.corpus) as corpus:
+        return _run(job, corpus, progress, resume, pool)
 
 
 def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
@@ -96,10 +91,12 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
     if resume and out.finished():
         return RunSummary(job.output.path, 0, None, 0.0, {}, already_complete=True)
     started = time.perf_counter()
+    saved = out.check(resume)
+    done = saved.items if saved is not None else 0
+    base = job.corpus.start + done
+    module, settings = plan_job(job, index_base=base)  # before any output is created
     with out:
-        done = out.open(resume)
-        base = job.corpus.start + done
-        module, settings = plan_job(job, index_base=base)
+        out.open(resume)
         counter = _TokenCounter()
         items = counter.count(itertools.islice(corpus.items(), done, None))
         expected = expected_items(job, corpus)
@@ -191,13 +188,19 @@ def _error_record(failure: ItemFailure) -> dict[str, Any]:
 def plan_job(job: Job, index_base: int | None = None) -> tuple[RemoteModule, RunOptions]:
     """The module the workers run and its settings; raises ConfigError / ResourceMissing.
 
-    ``index_base`` is the corpus index of the first item sent (default: the
-    corpus's ``start``)."""
+    Every entry point -- ``run``, ``validate``, :func:`run_job` -- comes through here,
+    so a task that cannot take the corpus's items (:func:`~.jobs.check_input`) is
+    refused here, before its models load.  ``index_base`` is the corpus index of the
+    first item sent (default: the corpus's ``start``)."""
+    with open_corpus(job.corpus) as corpus:
+        check_input(job.task, corpus)
     task = prepare_task(job.task)
     if job.task.name == "module":  # a user's module, found beside the job file
         sys.path.insert(0, os.path.dirname(os.path.abspath(job.file)))
         try:
             module = RemoteModule.resolve(task.module)
+        except ConfigError as exc:
+            raise ConfigError(f"task.module: {exc}") from None
         finally:
             sys.path.pop(0)
         options: Any = task.options

@@ -56,6 +56,12 @@ Count = int | Literal["auto"]
 SpecItem = str | tuple[str, Count] | Sequence[object]
 SpecsLike = str | Iterable[SpecItem] | Iterable["GatewaySpec"] | None
 
+#: More popen gateways on this machine than this many per CPU core draw a warning: each
+#: is a process with its own interpreter and copy of the task, so past one per core
+#: they add memory and start-up time, not speed ([[popen, 1000]] on two cores took
+#: 135 s and 5 GB).  A few per core are left alone, for tasks that wait on I/O.
+POPEN_PER_CORE = 4
+
 #: Why a socket= spec to another machine is refused unless the caller allows it.
 SOCKET_RISK = (
     "execnet's socket server runs any code it receives, without authentication, so "
@@ -165,6 +171,19 @@ def parse_specs(
         else:
             result.extend(GatewaySpec(body, "") for _ in range(count))
     return with_min_gateways(_assign_ids(result), min_gateways)
+
+
+def crowding(specs: GatewaySpecs) -> str | None:
+    """A warning when ``specs`` start more than :data:`POPEN_PER_CORE` popen gateways
+    per CPU core of this machine; None otherwise."""
+    local = sum(1 for s in specs if _is_local(s.spec))
+    cores = os.cpu_count() or 1
+    if local <= POPEN_PER_CORE * cores:
+        return None
+    return (f"{local} popen gateways on this machine's {cores} CPU "
+            f"core{'s' if cores > 1 else ''} (more than {POPEN_PER_CORE} per core): each is a "
+            f"worker process with its own copy of the task, so beyond one per core (the "
+            f"default) they add memory and start-up time, not speed")
 
 
 def with_min_gateways(specs: GatewaySpecs, min_gateways: int | None) -> GatewaySpecs:

@@ -312,3 +312,28 @@ def test_progress_bar_on_a_terminal_has_a_total(tmp_path):
     assert proc.returncode == 0, text
     assert "3000/3000" in text and "sent/s" in text
     assert "3,000 items" in text
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["tasks"], ["corpora"],
+                                     ["check"], ["data"], ["data", "install"]],
+                         ids=lambda c: " ".join(c) or "nlp-parallel")
+def test_help_reads_cleanly_with_examples(capsys, monkeypatch, command):
+    """Plain text, no reST markup, within 80 columns, and examples that parse."""
+    import shlex
+
+    from nlp_parallel.cli import build_parser
+
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit) as exit:
+        main([*command, "--help"])
+    assert exit.value.code == 0
+    text = capsys.readouterr().out
+    assert "``" not in text and ":func:" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    examples = [shlex.split(line)[1:] for line in text.splitlines()
+                if line.startswith("  nlp-parallel ")]
+    assert examples
+    for argv in examples:
+        if command:
+            assert argv[:len(command)] == command
+        assert callable(build_parser().parse_args(argv).command)

@@ -73,6 +73,8 @@ def test_pipeline_over_tagged_input(dataless_pool):
         ([{"name": "tag"}, {"name": "tokenize"}], r"options\.steps\[1\]\.name: tokenize can only"),
         ([{"name": "chunk", "options": {"grammar": GRAMMAR}}, {"name": "tag"}],
          r"options\.steps: chunk needs its tag step before it"),
+        ([{"name": "tokenize"}, {"name": "stem"}, {"name": "chunk", "options": {"grammar": GRAMMAR}}],
+         r"options\.steps: chunk needs a tag step before it: tokenize gives tokens without tags"),
         ([{"name": "tag", "options": {"tagset": "klingon"}}],
          r"options\.steps\[0\]\.options\.tagset: NLTK has no mapping"),
         ([{"name": "tagg"}], r"unknown task 'tagg'"),

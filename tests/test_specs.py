@@ -339,3 +339,40 @@ def test_hosts_file_missing_or_empty(tmp_path):
     (tmp_path / "empty").write_text("# nothing yet\n\n")
     with pytest.raises(SpecError, match="lists no hosts"):
         specs_module.read_hosts_file(str(tmp_path / "empty"))
+
+
+CROWDED = ("9 popen gateways on this machine's 2 CPU cores (more than 4 per core): each is "
+           "a worker process with its own copy of the task, so beyond one per core (the "
+           "default) they add memory and start-up time, not speed")
+
+
+@pytest.mark.parametrize("specs, warning", [
+    ([("popen", 9)], CROWDED),
+    ([("popen", 5), "4*popen//python=python3"], CROWDED),   # fresh interpreters count too
+    ([("popen", 8)], None),                                  # four per core is allowed
+    ([("popen", 8), ("ssh=node1", 40), ("popen//via=gw8", 9)], None),  # other machines
+    (None, None),                                            # one per core, the default
+    ([("popen", "auto")], None),
+])
+def test_crowding_counts_popen_gateways_on_this_machine(monkeypatch, specs, warning):
+    monkeypatch.setattr(specs_module.os, "cpu_count", lambda: 2)
+    assert specs_module.crowding(parse_specs(specs)) == warning
+
+
+def test_crowded_pool_warns_once_before_starting(monkeypatch, no_orphans):
+    """A Python warning from the API, once per call, and nothing started to say it."""
+    import warnings
+
+    import nlp_parallel
+    from nlp_parallel.gateways import GatewayWarning
+    from remote_modules import batched_double
+
+    monkeypatch.setattr(specs_module.os, "cpu_count", lambda: 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = nlp_parallel.imap(batched_double, range(3), [("popen", 9)])
+        results.close()
+        nlp_parallel.imap(batched_double, range(3), [("popen", 8)]).close()
+    assert [(w.category, str(w.message)) for w in caught] == [(GatewayWarning, CROWDED)]
+    assert caught[0].filename == nlp_parallel.api.__file__  # where the pool is made
+    assert no_orphans() == []

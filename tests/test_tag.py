@@ -108,6 +108,8 @@ def test_saved_perceptron_directory(dataless_pool, tmp_path, treebank_sents):
         ({"tagset": "universal", "modle": "x"}, r"options\.modle: unknown option.*'model'"),
         ({"tagset": 5}, r"options\.tagset: expected a string"),
         ({"tagset": "klingon"}, r"options\.tagset: NLTK has no mapping from en-ptb to klingon"),
+        ({"lang": "fra"}, r"^options\.lang: NLTK has no perceptron model for 'fra'; its "
+                          r"languages: eng, rus \(installed here: "),
         ({"model": "chain"}, r"options\.chain: model: chain needs a non-empty list"),
         ({"model": "chain", "chain": [{"bigram": {"corpus": "nope"}}]},
          r"options\.chain\[0\]: train: 'nope' is not a tagged NLTK corpus"),
@@ -122,8 +124,9 @@ def test_bad_options_are_named(options, message):
 
 
 def test_missing_model_names_its_package():
-    with pytest.raises(ResourceMissing, match="averaged_perceptron_tagger_rus"):
+    with pytest.raises(ResourceMissing, match="averaged_perceptron_tagger_rus") as info:
         prepare("tag", {"lang": "rus"})
+    assert str(info.value).startswith("options.lang: NLTK resource ")
 
 
 def test_unknown_task_suggests_a_name():

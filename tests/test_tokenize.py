@@ -117,6 +117,14 @@ def test_uninstalled_punkt_language_names_punkt_tab():
     assert info.value.package == "punkt_tab"
     assert info.value.resource == "tokenizers/punkt_tab/german/"
     assert "nlp-parallel data install punkt_tab" in str(info.value)
+    assert str(info.value).startswith("options.language: NLTK resource ")
+
+
+def test_punkt_language_without_a_model_lists_the_languages():
+    """No punkt_tab package has it, so installing one would not help."""
+    with pytest.raises(ConfigError, match=r"^options\.language: NLTK has no punkt_tab model "
+                                          r"for 'klingon'; its languages: czech, danish,"):
+        prepare("tokenize", {"language": "klingon"})
 
 
 def test_word_tokenize_needs_punkt_even_without_sentence_splitting():

@@ -6,6 +6,8 @@ The driver side validates a task's options once and loads what its workers need
 of NLTK whose ``setup(options)`` returns the function applied to each item.
 
 A family module defines ``NAME``, ``MODULE`` (the remote module), ``SUMMARY``,
+``INPUT`` (what each item must carry: ``text``, ``tokens`` or ``tagged`` tokens; a
+pipeline's steps decide its own, see :func:`.pipeline.input_need`),
 ``OPTIONS`` (option name -> one-line description) and ``build(reader) -> dict``.
 """
 
@@ -16,7 +18,7 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ResourceMissing
 from .base import OptionReader, Task, did_you_mean
 
 #: Task name -> the driver-side module of its family, imported when first used.
@@ -40,11 +42,15 @@ def prepare(name: str, options: Mapping[str, Any] | None = None, where: str = "o
     """Validate ``options`` for task ``name`` and load what its workers need.
 
     Raises :class:`ConfigError` for an unknown task or a bad option and
-    :class:`~nlp_parallel.errors.ResourceMissing` for NLTK data not installed.
+    :class:`~nlp_parallel.errors.ResourceMissing` for NLTK data not installed, named
+    by the option that asks for it (``where.lang``), or else by the task's name.
     """
     module = family(name)
     reader = OptionReader(name, options, where)
-    remote_options = module.build(reader)
+    try:
+        remote_options = module.build(reader)
+    except ResourceMissing as exc:  # needed whatever the options: the task's name asks
+        raise exc if exc.where else exc.within(where.removesuffix("options") + "name") from None
     reader.finish()
     return Task(name, module.MODULE, remote_options)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ResourceMissing
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,15 @@ class OptionReader:
 
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self._key(key)}: {message}")
+
+    @contextlib.contextmanager
+    def loading(self, key: str) -> Iterator[None]:
+        """Name ``key`` in a :class:`ResourceMissing` raised while loading what it
+        asks for, as :meth:`fail` names it in a :class:`ConfigError`."""
+        try:
+            yield
+        except ResourceMissing as exc:
+            raise exc.within(self._key(key)) from None
 
     def choice(self, key: str, choices: Iterable[str], default: str | None) -> str:
         choices = list(choices)

@@ -15,6 +15,7 @@ from .base import OptionReader
 
 NAME = "chunk"
 MODULE = "remote_tasks.chunk"
+INPUT = "tagged"
 SUMMARY = "chunk tagged tokens: IOB tag per token and the chunk tree"
 OPTIONS = {
     "grammar": "a RegexpParser grammar (one or more stages, e.g. 'NP: {<DT>?<JJ>*<NN>}')",
@@ -46,8 +47,9 @@ def _parser(options: OptionReader) -> dict[str, Any]:
         return {"grammar": grammar, "loop": loop, "root_label": root}
     n = {"unigram": 1, "bigram": 2}[options.choice("model", ("unigram", "bigram"), None)]
     try:
-        train = training_sents(options.raw("train", DEFAULT_TRAIN), "chunked_sents",
-                               ("fileids", "chunk_types"))
+        with options.loading("train"):
+            train = training_sents(options.raw("train", DEFAULT_TRAIN), "chunked_sents",
+                                   ("fileids", "chunk_types"))
     except ConfigError as exc:
         raise options.fail("train", str(exc)) from None
     return {"chunker": {"n": n, "table": TagChunker(train, n=n).table()}}

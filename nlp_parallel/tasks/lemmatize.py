@@ -25,6 +25,7 @@ from .base import OptionReader
 
 NAME = "lemmatize"
 MODULE = "remote_tasks.lemmatize"
+INPUT = "tokens"
 SUMMARY = "lemmatize tokens or tagged tokens with NLTK's WordNet lemmatizer"
 OPTIONS: Mapping[str, str] = {
     "pos_from_tags": "for [[word, tag], ...] items, take each word's WordNet POS from its "

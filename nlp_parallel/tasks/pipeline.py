@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..modules import RemoteModule
@@ -43,4 +44,21 @@ def build(options: OptionReader) -> dict[str, Any]:
     names = [s["name"] for s in shipped]
     if "chunk" in names and "tag" in names and names.index("tag") > names.index("chunk"):
         raise options.fail("steps", "chunk needs its tag step before it")
+    if names[0] == "tokenize" and input_need(names[1:])[1] == "tagged":
+        raise options.fail("steps", "chunk needs a tag step before it: tokenize gives "
+                                    "tokens without tags")
     return {"steps": shipped}
+
+
+def input_need(names: Sequence[str]) -> tuple[int, str]:
+    """Which step decides what a pipeline's items must carry, and what: ``text``
+    for a first tokenize step, ``tagged`` tokens for a chunk step before any tag
+    step, ``tokens`` (tagged or not) otherwise."""
+    if names and names[0] == "tokenize":
+        return 0, "text"
+    for index, name in enumerate(names):
+        if name == "tag":
+            break
+        if name == "chunk":
+            return index, "tagged"
+    return 0, "tokens"

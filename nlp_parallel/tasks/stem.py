@@ -18,6 +18,7 @@ from .base import OptionReader
 
 NAME = "stem"
 MODULE = "remote_tasks.stem"
+INPUT = "tokens"
 SUMMARY = "stem words or token lists with an NLTK stemmer (porter, snowball, rslp, ...)"
 OPTIONS: Mapping[str, str] = {
     "algorithm": "porter (default), lancaster, snowball, regexp, isri, rslp, cistem, arlstem "
@@ -79,7 +80,8 @@ def _snowball(reader: OptionReader) -> dict[str, Any]:
     stopwords = None
     if reader.boolean("ignore_stopwords", False):
         # The worker has no NLTK data, so ship the list SnowballStemmer would read.
-        models.find("corpora/stopwords/", "stopwords")
+        with reader.loading("ignore_stopwords"):
+            models.find("corpora/stopwords/", "stopwords")
         try:
             stopwords = models.read_text(f"corpora/stopwords/{language}", "stopwords")
         except LookupError:
@@ -107,8 +109,9 @@ def _cistem(reader: OptionReader) -> dict[str, Any]:
 
 
 def _rslp(reader: OptionReader) -> dict[str, Any]:
-    models.find("stemmers/rslp/", "rslp")
-    return {"rules": [models.read_text(f"stemmers/rslp/{f}", "rslp") for f in RSLP_RULE_FILES]}
+    with reader.loading("algorithm"):
+        models.find("stemmers/rslp/", "rslp")
+        return {"rules": [models.read_text(f"stemmers/rslp/{f}", "rslp") for f in RSLP_RULE_FILES]}
 
 
 def _no_options(reader: OptionReader) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from .base import OptionReader, did_you_mean
 
 NAME = "tag"
 MODULE = "remote_tasks.tag"
+INPUT = "tokens"
 SUMMARY = "part-of-speech tags for each token (NLTK's perceptron or a backoff chain)"
 OPTIONS = {
     "model": "perceptron (default), a directory written by PerceptronTagger.save_to_json, "
@@ -48,6 +49,8 @@ OPTIONS = {
 }
 MODEL_CHOICES = ("perceptron", "chain")
 SEQUENTIAL = ("regexp", "default", "unigram", "bigram", "trigram", "ngram", "affix")
+#: The chain's taggers whose own key holds their training corpus.
+TRAINED = ("unigram", "bigram", "trigram")
 
 
 def build(options: OptionReader) -> dict[str, Any]:
@@ -57,7 +60,12 @@ def build(options: OptionReader) -> dict[str, Any]:
         default_source = None
     elif model == "perceptron":
         lang = options.text("lang", "eng")
-        result = {"params": perceptron_params(lang)}
+        key = "lang" if options.has("lang") else "model"
+        try:
+            with options.loading(key):
+                result = {"params": perceptron_params(lang)}
+        except ConfigError as exc:
+            raise options.fail(key, str(exc)) from None
         default_source = {"eng": "en-ptb", "rus": "ru-rnc-new"}.get(lang)
     elif os.path.isdir(model):
         result = {"params": _saved_perceptron(options, model)}
@@ -95,7 +103,8 @@ def _saved_perceptron(options: OptionReader, directory: str) -> RawJSON:
 
 def _tagset_mapping(options: OptionReader, source: str, target: str) -> dict[str, Any]:
     if target == "universal":
-        find("taggers/universal_tagset/", "universal_tagset")
+        with options.loading("tagset"):
+            find("taggers/universal_tagset/", "universal_tagset")
         source = {"wsj": "en-ptb", "brown": "en-brown"}.get(source, source)
     missing = options.fail("tagset", f"NLTK has no mapping from {source} to {target}"
                                      f"{did_you_mean(target, ('universal',))}")
@@ -128,7 +137,9 @@ def _chain(options: OptionReader) -> SequentialBackoffTagger:
         if len(kinds) != 1:
             raise options.fail(key, f"needs exactly one of {', '.join(SEQUENTIAL)}")
         try:
-            backoff = _train(kinds[0], step, backoff)
+            train_key = kinds[0] if kinds[0] in TRAINED else "train"
+            with options.loading(f"{key}.{train_key}"):
+                backoff = _train(kinds[0], step, backoff)
         except ConfigError as exc:
             raise options.fail(key, str(exc)) from None
     return backoff

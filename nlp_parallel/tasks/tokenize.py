@@ -22,10 +22,11 @@ from nltk import redos
 
 from .. import models
 from ..errors import ResourceMissing
-from .base import OptionReader
+from .base import OptionReader, did_you_mean
 
 NAME = "tokenize"
 MODULE = "remote_tasks.tokenize"
+INPUT = "text"
 SUMMARY = "split texts into sentences of tokens (sent_tokenize + word_tokenize, tweet, ...)"
 OPTIONS: Mapping[str, str] = {
     "sentences": "punkt (default, as sent_tokenize), lines (one per non-blank line) or none "
@@ -45,6 +46,10 @@ OPTIONS: Mapping[str, str] = {
 }
 
 SENTENCES = ("punkt", "lines", "none")
+#: The languages of NLTK's punkt_tab package.
+PUNKT_LANGUAGES = ("czech", "danish", "dutch", "english", "estonian", "finnish", "french",
+                   "german", "greek", "italian", "malayalam", "norwegian", "polish",
+                   "portuguese", "russian", "slovene", "spanish", "swedish", "turkish")
 #: The files of a punkt_tab model, as ``nltk.tokenize.punkt.load_punkt_params`` reads them.
 PUNKT_FILES = ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab")
 #: ``RegexpTokenizer``'s default flags, which the workers compile the pattern with.
@@ -71,7 +76,18 @@ def build(reader: OptionReader) -> dict[str, Any]:
     options: dict[str, Any] = {"sentences": sentences, "words": words, "args": args}
     # word_tokenize splits with Punkt itself unless told to preserve the line.
     if sentences == "punkt" or (words == "word" and not args["preserve_line"]):
-        options["punkt"] = punkt_files(_language(reader))
+        language = _language(reader)
+        with reader.loading("language"):
+            try:
+                options["punkt"] = punkt_files(language)
+            except ResourceMissing:
+                if language in PUNKT_LANGUAGES:  # the punkt_tab package has it
+                    raise
+                here = ", ".join(models.installed("tokenizers/punkt_tab")) or "none"
+                raise reader.fail("language", (
+                    f"NLTK has no punkt_tab model for {language!r}"
+                    f"{did_you_mean(language, PUNKT_LANGUAGES)}; its languages: "
+                    f"{', '.join(PUNKT_LANGUAGES)} (installed here: {here})")) from None
     return options
 
 
