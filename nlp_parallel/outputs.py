@@ -10,6 +10,9 @@ uninterrupted run's.  The part file is renamed into place only when complete.
 
 Items the task could not process (``on_error`` record or skip) are listed the same
 way in ``NAME.errors.jsonl``.
+
+All of these are regular files, created or replaced by this module only: a symbolic
+link, FIFO or device node at any of those paths is refused and left as it is.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -44,6 +48,31 @@ class Checkpoint:
     errors_offset: int
     failures: int
     version: int = CHECKPOINT_VERSION
+
+
+#: How a path that is not a regular file is named in messages.
+_KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"),
+          (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def special_kind(path: str) -> str | None:
+    """What ``path`` is when it exists and is not a regular file ("a FIFO"); None
+    when it is one or does not exist.  A symbolic link is one, whatever it names:
+    replacing it would not write its target, and writing through it would write a
+    file the user did not name."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), "a special file")
+
+
+def _open_nofollow(path: str, flags: int) -> int:
+    """``open``'s opener: never through a symbolic link."""
+    return os.open(path, flags | os.O_NOFOLLOW, 0o666)
 
 
 def settings_hash(settings: Mapping[str, Any]) -> str:
@@ -75,6 +104,7 @@ class OutputFile:
         self.errors = self.path + ".errors.jsonl"
         self.errors_part = os.path.join(directory, f".{name}.errors.jsonl.part")
         self.checkpoint_path = self.path + ".checkpoint"
+        self.checkpoint_temp = self.checkpoint_path + ".tmp"
         self._file: IO[str] | None = None
         self._errors_file: IO[str] | None = None
         self.items = 0  # input items written, resumed ones included
@@ -88,8 +118,7 @@ class OutputFile:
     def check(self, resume: bool = False) -> Checkpoint | None:
         """Raise :class:`ConfigError` naming the key when the output cannot be
         written; return the checkpoint a resumed run continues from."""
-        if os.path.isdir(self.path):
-            raise ConfigError(f"{self.where}: {self.shown} is a directory")
+        self._refuse_special_files()
         saved = self.load_checkpoint()
         if saved is not None and not resume and not self.overwrite:
             raise ConfigError(
@@ -121,8 +150,33 @@ class OutputFile:
                               f"{self.part} is missing or shorter than the checkpoint says")
         return saved
 
+    def _refuse_special_files(self) -> None:
+        """Raise :class:`ConfigError` when the output or a file the run writes beside
+        it exists and is not a regular file."""
+        kind = special_kind(self.path)
+        if kind:
+            raise ConfigError(
+                f"{self.where}: {self.shown} is {kind}, not a regular file; write the "
+                f"output to a regular file or a path that does not exist yet")
+        for path in (self.errors, self.part, self.errors_part, self.checkpoint_path,
+                     self.checkpoint_temp):
+            kind = special_kind(path)
+            if kind:
+                raise ConfigError(
+                    f"{self.where}: {self._shown(path)}, which a run writes beside "
+                    f"{self.shown}, is {kind}, not a regular file; move it away or write "
+                    f"the output elsewhere")
+
+    def _shown(self, path: str) -> str:
+        """A file beside the output, named as the user named the output."""
+        return os.path.join(os.path.dirname(self.shown), os.path.basename(path))
+
     def finished(self) -> bool:
-        """Whether a resumed run has nothing to do: the output is complete."""
+        """Whether a resumed run has nothing to do: the output is complete.
+
+        Raises :class:`ConfigError` as :meth:`check` does for files that are not
+        regular files."""
+        self._refuse_special_files()
         return os.path.exists(self.path) and self.load_checkpoint() is None
 
     def load_checkpoint(self) -> Checkpoint | None:
@@ -146,6 +200,7 @@ class OutputFile:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self._file = self._open_part(self.part, saved.offset if saved else 0)
         self._errors_file = self._open_part(self.errors_part, saved.errors_offset if saved else 0)
+        _remove(self.checkpoint_temp)  # left by a driver killed while it saved
         if saved is not None:
             self.items, self.failures = saved.items, saved.failures
             self._offset, self._errors_offset = saved.offset, saved.errors_offset
@@ -153,7 +208,7 @@ class OutputFile:
         return self.items
 
     def _open_part(self, path: str, offset: int) -> IO[str]:
-        f = open(path, "a+", encoding="utf-8", newline="")
+        f = open(path, "a+", encoding="utf-8", newline="", opener=_open_nofollow)
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -186,17 +241,27 @@ class OutputFile:
         last = self.first_index + self.items - 1 if self.items else None
         saved = Checkpoint(settings_hash(self.settings), self.settings, self.items, last,
                            self._offset, self._errors_offset, self.failures)
-        temp = self.checkpoint_path + ".tmp"
-        with open(temp, "w", encoding="utf-8") as f:
-            json.dump(asdict(saved), f, ensure_ascii=False, default=str)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, self.checkpoint_path)
+        temp = self.checkpoint_temp
+        # O_EXCL: a fresh file, never one that appeared there (open() cleared it).
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with open(fd, "w", encoding="utf-8") as f:
+                json.dump(asdict(saved), f, ensure_ascii=False, default=str)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, self.checkpoint_path)
+        except BaseException:
+            _remove(temp)
+            raise
         self._saved = time.monotonic()
 
     def commit(self) -> None:
-        """Rename the part file to the output path (and the errors list beside it)."""
+        """Rename the part file to the output path (and the errors list beside it).
+
+        Raises :class:`ConfigError` when something other than a regular file
+        appeared at either path during the run, rather than replace it."""
         assert self._file is not None and self._errors_file is not None
+        self._refuse_special_files()
         if os.path.exists(self.path) and not self.overwrite and self.load_checkpoint() is None:
             raise ConfigError(f"{self.where}: {self.shown} appeared during the run; "
                               f"the result is kept in {self.part}")
@@ -232,11 +297,18 @@ class OutputFile:
             return
         self._close_files()
         for path in (self.part, self.errors_part, self.checkpoint_path):
-            if os.path.exists(path):
-                os.unlink(path)
+            _remove(path)
 
     def _close_files(self) -> None:
         for f in (self._file, self._errors_file):
             if f is not None:
                 f.close()
         self._file = self._errors_file = None
+
+
+def _remove(path: str) -> None:
+    """Remove ``path`` if it is there."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
