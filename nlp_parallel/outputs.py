@@ -7,6 +7,8 @@ file is made durable (fsync) before each checkpoint names it, so after the drive
 is killed at any moment -- or the power fails -- a resumed run truncates the part
 file to the checkpoint and continues, and the finished file is byte-identical to an
 uninterrupted run's.  The part file is renamed into place only when complete.
+When a write fails (the disk is full, a file-size limit), the part files are cut
+back to the last checkpoint, which stays: the run is resumed once there is room.
 
 Items the task could not process (``on_error`` record or skip) are listed the same
 way in ``NAME.errors.jsonl``.
@@ -17,18 +19,19 @@ link, FIFO or device node at any of those paths is refused and left as it is.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import stat
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import IO, Any
 
-from .errors import ConfigError
+from .errors import ConfigError, OutputError
 
 #: Seconds between checkpoints while writing (each costs an fsync).
 CHECKPOINT_EVERY = 1.0
@@ -112,6 +115,8 @@ class OutputFile:
         self._offset = 0
         self._errors_offset = 0
         self._saved = 0.0
+        self._durable: Checkpoint | None = None  # what the checkpoint on disk records
+        self._broken = False  # a write failed: past _durable, the part files hold unknown bytes
 
     # -- before the run -----------------------------------------------------------
 
@@ -204,6 +209,7 @@ class OutputFile:
         if saved is not None:
             self.items, self.failures = saved.items, saved.failures
             self._offset, self._errors_offset = saved.offset, saved.errors_offset
+        self._durable = saved
         self._saved = time.monotonic()
         return self.items
 
@@ -221,11 +227,13 @@ class OutputFile:
         """Append ``text``, which completes the output up to ``items`` input items,
         and the error records of items that failed among them."""
         assert self._file is not None and self._errors_file is not None
-        self._file.write(text)
+        with self._writing(self.part):
+            self._file.write(text)
         self._offset += len(text.encode("utf-8"))
         for record in failures:
             line = json.dumps(record, ensure_ascii=False) + "\n"
-            self._errors_file.write(line)
+            with self._writing(self.errors_part):
+                self._errors_file.write(line)
             self._errors_offset += len(line.encode("utf-8"))
             self.failures += 1
         self.items = items
@@ -233,27 +241,47 @@ class OutputFile:
             self.save_checkpoint()
 
     def save_checkpoint(self) -> None:
-        """Make what is written durable, then record it."""
+        """Make what is written durable, then record it.
+
+        Raises :class:`~nlp_parallel.errors.OutputError` naming the file that could
+        not be written; the checkpoint before this one is left as it was."""
         assert self._file is not None and self._errors_file is not None
-        for f in (self._file, self._errors_file):
-            f.flush()
-            os.fsync(f.fileno())
+        self._sync()
         last = self.first_index + self.items - 1 if self.items else None
         saved = Checkpoint(settings_hash(self.settings), self.settings, self.items, last,
                            self._offset, self._errors_offset, self.failures)
         temp = self.checkpoint_temp
-        # O_EXCL: a fresh file, never one that appeared there (open() cleared it).
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with open(fd, "w", encoding="utf-8") as f:
-                json.dump(asdict(saved), f, ensure_ascii=False, default=str)
+        with self._writing(self.checkpoint_path):
+            # O_EXCL: a fresh file, never one that appeared there (open() cleared it).
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                with open(fd, "w", encoding="utf-8") as f:
+                    json.dump(asdict(saved), f, ensure_ascii=False, default=str)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(temp, self.checkpoint_path)
+            except BaseException:
+                _remove(temp)
+                raise
+        self._durable = saved
+        self._saved = time.monotonic()
+
+    def _sync(self) -> None:
+        """Flush the part files and make them durable (fsync)."""
+        assert self._file is not None and self._errors_file is not None
+        for f, path in ((self._file, self.part), (self._errors_file, self.errors_part)):
+            with self._writing(path):
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(temp, self.checkpoint_path)
-        except BaseException:
-            _remove(temp)
-            raise
-        self._saved = time.monotonic()
+
+    @contextlib.contextmanager
+    def _writing(self, path: str) -> Iterator[None]:
+        """Turn a failed write of ``path`` into :class:`OutputError` naming it."""
+        try:
+            yield
+        except OSError as exc:
+            self._broken = True
+            raise OutputError(self._shown(path), exc) from exc
 
     def commit(self) -> None:
         """Rename the part file to the output path (and the errors list beside it).
@@ -265,9 +293,7 @@ class OutputFile:
         if os.path.exists(self.path) and not self.overwrite and self.load_checkpoint() is None:
             raise ConfigError(f"{self.where}: {self.shown} appeared during the run; "
                               f"the result is kept in {self.part}")
-        for f in (self._file, self._errors_file):
-            f.flush()
-            os.fsync(f.fileno())
+        self._sync()
         os.replace(self.part, self.path)
         if self.failures:
             os.replace(self.errors_part, self.errors)
@@ -290,14 +316,45 @@ class OutputFile:
     ) -> None:
         if self._file is None:
             return
+        if self._broken:
+            self._abandon()
+            return
         bad_input = exc_type is not None and issubclass(exc_type, ConfigError)
         if self.items and not bad_input:
-            self.save_checkpoint()  # resumable
+            try:
+                self.save_checkpoint()  # resumable
+            except OutputError:
+                # The error that stopped the run is the one to report; the last
+                # checkpoint saved still holds.
+                self._abandon()
+                return
             self._close_files()
             return
         self._close_files()
         for path in (self.part, self.errors_part, self.checkpoint_path):
             _remove(path)
+
+    def _abandon(self) -> None:
+        """Close the part files after a failed write and cut them back to the last
+        checkpoint (remove them when there is none): past it they hold unknown
+        bytes, part of a line perhaps, and cutting those frees the space they took."""
+        for f in (self._file, self._errors_file):
+            # Closing flushes what is buffered, which fails as the write did; those
+            # bytes are past the checkpoint and cut off below, so that error says
+            # nothing new.
+            with contextlib.suppress(OSError):
+                if f is not None:
+                    f.close()
+        self._file = self._errors_file = None
+        saved = self._durable
+        if saved is None:
+            _remove(self.part)
+            _remove(self.errors_part)
+            return
+        for path, size in ((self.part, saved.offset), (self.errors_part, saved.errors_offset)):
+            # Only frees space: a resume truncates to the checkpoint anyway.
+            with contextlib.suppress(OSError):
+                os.truncate(path, size)
 
     def _close_files(self) -> None:
         for f in (self._file, self._errors_file):

@@ -8,6 +8,7 @@ subprocess with a timeout, so a regression fails the test instead of hanging it.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -172,3 +173,166 @@ def test_a_fifo_beside_the_output_is_left_as_it_is(tmp_path, which):
             f"{out}, is a FIFO, not a regular file; move it away or write the output elsewhere"]
         assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert not out.exists()
+
+
+# -- the disk fills up ----------------------------------------------------------------
+
+
+#: Runs the CLI with a file-size limit (bytes, or "none") on every file it writes.
+LIMITED = """\
+import resource, signal, sys
+
+import nlp_parallel.outputs
+from nlp_parallel.cli import main
+
+# A checkpoint after every chunk, so that one is saved before the disk is full
+# however fast this machine writes.
+nlp_parallel.outputs.CHECKPOINT_EVERY = 0.0
+if sys.argv[1] != "none":
+    # Past the limit a write fails with EFBIG, rather than SIGXFSZ killing the process.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
+sys.exit(main(sys.argv[2:]))
+"""
+
+BROWN = """\
+    corpus: {name: brown, view: sents, limit: 5000}
+    task: {name: stem}
+    specs: [[popen, 2]]
+    output: {path: OUT}
+    """
+
+
+def brown_job(tmp_path: Path, out: Path) -> Path:
+    job = tmp_path / "brown.yaml"
+    job.write_text(textwrap.dedent(BROWN).replace("OUT", str(out)), encoding="utf-8")
+    return job
+
+
+@pytest.fixture(scope="module")
+def clean_brown(tmp_path_factory) -> bytes:
+    """The output of the brown job, undisturbed."""
+    tmp_path = tmp_path_factory.mktemp("clean")
+    out = tmp_path / "out.jsonl"
+    assert main(["run", str(brown_job(tmp_path, out)), "--quiet"]) == 0
+    return out.read_bytes()
+
+
+def run_limited(tmp_path: Path, limit: int | None, *args: str) -> subprocess.CompletedProcess:
+    script = tmp_path / "limited.py"
+    script.write_text(LIMITED, encoding="utf-8")
+    return subprocess.run([sys.executable, str(script), str(limit or "none"), *args],
+                          capture_output=True, text=True, timeout=180)
+
+
+def checkpoint(out: Path) -> dict:
+    return json.loads(beside(out, "checkpoint").read_text(encoding="utf-8"))
+
+
+def kept(out: Path, job: Path) -> str:
+    """The line that says how to resume after a run stopped early."""
+    return (f"nlp-parallel: {checkpoint(out)['items']:,} items are written and kept; "
+            f"continue with `nlp-parallel run {job} --resume`")
+
+
+def assert_resumable(out: Path) -> None:
+    """The part files end where the checkpoint says, and nothing else was left."""
+    saved = checkpoint(out)
+    assert 0 < saved["items"] < 5000
+    assert beside(out, "part").stat().st_size == saved["offset"]
+    assert beside(out, "errors part").stat().st_size == saved["errors_offset"] == 0
+    assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith((".out", "out"))
+                  ) == [".out.jsonl.errors.jsonl.part", ".out.jsonl.part",
+                        "out.jsonl.checkpoint"]
+
+
+def test_a_file_size_limit_stops_the_run_resumably(tmp_path, clean_brown):
+    out = tmp_path / "out.jsonl"
+    job = brown_job(tmp_path, out)
+    proc = run_limited(tmp_path, len(clean_brown) // 2, "run", str(job), "--quiet")
+    assert proc.returncode == 1, proc.stderr
+    assert lines(proc.stderr) == [
+        f"nlp-parallel: error: cannot write {beside(out, 'part')}: File too large",
+        kept(out, job)]
+    assert_resumable(out)
+    proc = run_cli("run", str(job), "--resume", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes() == clean_brown
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["brown.yaml", "limited.py",
+                                                          "out.jsonl"]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A tmpfs of its own (mounted by the test, so root only), unmounted after it.
+
+    Yields ``mount(options)``, which mounts or remounts it with tmpfs ``options``
+    (``size=1m``, ``nr_inodes=4``) and returns its path."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+
+    def mount(options: str) -> Path:
+        command = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(disk)]
+        if os.path.ismount(disk):
+            command = ["mount", "-o", f"remount,{options}", str(disk)]
+        proc = subprocess.run(command, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        return disk
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs to fill up needs root")
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_full_disk_stops_the_run_resumably(tmp_path, small_disk, clean_brown):
+    disk = small_disk("size=1m")  # about half the output
+    out = disk / "out.jsonl"
+    job = brown_job(tmp_path, out)
+    proc = run_limited(tmp_path, None, "run", str(job), "--quiet")
+    assert proc.returncode == 1, proc.stderr
+    # Whichever write found the disk full: the part file's or the checkpoint's.
+    error, hint = lines(proc.stderr)
+    assert error in (f"nlp-parallel: error: cannot write {beside(out, which)}: No space left "
+                     f"on device" for which in ("part", "checkpoint")), error
+    assert hint == kept(out, job)
+    assert_resumable(out)
+
+    # Room for data but no file for a new checkpoint: the one before it holds.
+    before = beside(out, "checkpoint").read_bytes()
+    small_disk("size=64m,nr_inodes=4")  # the root and the three files there
+    proc = run_limited(tmp_path, None, "run", str(job), "--resume", "--quiet")
+    assert proc.returncode == 1, proc.stderr
+    assert lines(proc.stderr) == [
+        f"nlp-parallel: error: cannot write {beside(out, 'checkpoint')}: No space left on device",
+        kept(out, job)]
+    assert beside(out, "checkpoint").read_bytes() == before
+    assert_resumable(out)
+
+    small_disk("size=64m,nr_inodes=100")
+    proc = run_cli("run", str(job), "--resume", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes() == clean_brown
+    assert sorted(p.name for p in disk.iterdir()) == ["out.jsonl"]
+
+
+def test_a_disk_full_before_the_first_checkpoint_keeps_nothing(tmp_path, small_disk,
+                                                               clean_brown):
+    disk = small_disk("size=64m,nr_inodes=3")  # the root and the two part files
+    out = disk / "out.jsonl"
+    job = brown_job(tmp_path, out)
+    proc = run_limited(tmp_path, None, "run", str(job), "--quiet")
+    assert proc.returncode == 1, proc.stderr
+    assert lines(proc.stderr) == [
+        f"nlp-parallel: error: cannot write {beside(out, 'checkpoint')}: No space left on device"]
+    assert list(disk.iterdir()) == []
+    small_disk("size=64m,nr_inodes=100")
+    proc = run_cli("run", str(job), "--resume", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes() == clean_brown
