@@ -124,6 +124,7 @@ class OutputFile:
         """Raise :class:`ConfigError` naming the key when the output cannot be
         written; return the checkpoint a resumed run continues from."""
         self._refuse_special_files()
+        self._refuse_if_locked()
         saved = self.load_checkpoint()
         if saved is not None and not resume and not self.overwrite:
             raise ConfigError(
@@ -172,6 +173,25 @@ class OutputFile:
                     f"{self.shown}, is {kind}, not a regular file; move it away or write "
                     f"the output elsewhere")
 
+    def _refuse_if_locked(self) -> None:
+        """Raise :class:`ConfigError` when another run holds the part file's lock,
+        that is, is writing this output now."""
+        try:
+            fd = os.open(self.part, os.O_RDONLY | os.O_NOFOLLOW)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise self._another_run() from None
+        finally:
+            os.close(fd)  # and with it the shared lock just taken
+
+    def _another_run(self) -> ConfigError:
+        return ConfigError(f"{self.where}: another run is writing {self.shown} (it holds "
+                           f"{self._shown(self.part)}); wait for it to finish, or stop it "
+                           f"first")
+
     def _shown(self, path: str) -> str:
         """A file beside the output, named as the user named the output."""
         return os.path.join(os.path.dirname(self.shown), os.path.basename(path))
@@ -180,8 +200,9 @@ class OutputFile:
         """Whether a resumed run has nothing to do: the output is complete.
 
         Raises :class:`ConfigError` as :meth:`check` does for files that are not
-        regular files."""
+        regular files and for an output another run is writing."""
         self._refuse_special_files()
+        self._refuse_if_locked()
         return os.path.exists(self.path) and self.load_checkpoint() is None
 
     def load_checkpoint(self) -> Checkpoint | None:
@@ -219,7 +240,7 @@ class OutputFile:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             f.close()
-            raise ConfigError(f"{self.where}: another run is writing {self.shown}") from None
+            raise self._another_run() from None
         f.truncate(offset)
         return f
 

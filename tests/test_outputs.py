@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -336,3 +338,37 @@ def test_a_disk_full_before_the_first_checkpoint_keeps_nothing(tmp_path, small_d
     proc = run_cli("run", str(job), "--resume", "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes() == clean_brown
+
+
+# -- another run, changed settings, an unreadable checkpoint ----------------------------
+
+
+def test_a_run_started_while_another_writes_the_output_is_refused(tmp_path, capsys,
+                                                                  clean_brown):
+    out = tmp_path / "out.jsonl"
+    job = brown_job(tmp_path, out)
+    script = tmp_path / "limited.py"
+    script.write_text(LIMITED, encoding="utf-8")
+    first = subprocess.Popen([sys.executable, str(script), "none", "run", str(job), "--quiet"],
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not beside(out, "checkpoint").exists():
+            assert first.poll() is None, first.stderr.read()
+            assert time.monotonic() < deadline, "no checkpoint"
+            time.sleep(0.01)
+        os.kill(first.pid, signal.SIGSTOP)  # hold it mid-run, its lock held
+        assert first.poll() is None, "the first run ended before it could be held"
+        held = beside(out, "part").read_bytes(), beside(out, "checkpoint").read_bytes()
+        expected = (f"nlp-parallel: error: {job}: output.path: another run is writing {out} "
+                    f"(it holds {beside(out, 'part')}); wait for it to finish, or stop it "
+                    f"first")
+        for args in (["run"], ["run", "--resume"], ["run", "--overwrite"], ["validate"]):
+            assert main([args[0], str(job), *args[1:]]) == 2
+            assert lines(capsys.readouterr().err) == [expected]
+        assert (beside(out, "part").read_bytes(), beside(out, "checkpoint").read_bytes()) == held
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+    assert first.wait(120) == 0, first.stderr.read()
+    assert out.read_bytes() == clean_brown
+
