@@ -78,9 +78,36 @@ def _open_nofollow(path: str, flags: int) -> int:
     return os.open(path, flags | os.O_NOFOLLOW, 0o666)
 
 
+def _settings_json(settings: Mapping[str, Any]) -> str:
+    return json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def settings_hash(settings: Mapping[str, Any]) -> str:
-    text = json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_settings_json(settings).encode("utf-8")).hexdigest()
+
+
+def plain_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` as a checkpoint stores them: JSON, so a tuple is a list."""
+    plain: dict[str, Any] = json.loads(_settings_json(settings))
+    return plain
+
+
+def changed_settings(before: Mapping[str, Any], after: Mapping[str, Any],
+                     prefix: str = "") -> list[str]:
+    """The keys whose values differ between two plain settings, as dotted paths
+    into nested mappings (``corpus.limit``, ``task.options.tagset``), sorted."""
+    changed = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changed += changed_settings(old, new, f"{prefix}{key}.")
+        elif old != new:
+            changed.append(prefix + key)
+    return changed
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 class OutputFile:
@@ -144,13 +171,15 @@ class OutputFile:
         if not resume or saved is None:
             return None
         if saved.settings != settings_hash(self.settings):
-            changed = sorted(k for k in set(saved.described) | set(self.settings)
-                             if saved.described.get(k) != self.settings.get(k))
+            # Both sides as JSON: what the checkpoint holds.  Empty only for a
+            # checkpoint whose settings and hash disagree (edited by hand).
+            changed = changed_settings(saved.described, plain_settings(self.settings))
+            names = _and(changed) if changed else "settings"
             them = "it" if len(changed) == 1 else "them"
             raise ConfigError(
-                f"{self.where}: cannot resume {self.shown}: the job's {', '.join(changed)} "
-                f"changed since the interrupted run; restore {them}, or pass --overwrite "
-                f"instead of --resume to start over")
+                f"{self.where}: cannot resume {self.shown}: the job's {names} changed since "
+                f"the interrupted run; restore {them}, or pass --overwrite instead of "
+                f"--resume to start over")
         if not os.path.exists(self.part) or os.path.getsize(self.part) < saved.offset:
             raise ConfigError(f"{self.where}: cannot resume {self.shown}: its part file "
                               f"{self.part} is missing or shorter than the checkpoint says")
@@ -269,7 +298,8 @@ class OutputFile:
         assert self._file is not None and self._errors_file is not None
         self._sync()
         last = self.first_index + self.items - 1 if self.items else None
-        saved = Checkpoint(settings_hash(self.settings), self.settings, self.items, last,
+        saved = Checkpoint(settings_hash(self.settings), plain_settings(self.settings),
+                           self.items, last,
                            self._offset, self._errors_offset, self.failures)
         temp = self.checkpoint_temp
         with self._writing(self.checkpoint_path):

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from nlp_parallel.cli import main
+from nlp_parallel.jobs import load_job
+from nlp_parallel.runner import run_job
 
 JOB = """\
     corpus: {name: treebank, view: sents, limit: LIMIT}
@@ -371,4 +373,63 @@ def test_a_run_started_while_another_writes_the_output_is_refused(tmp_path, caps
         os.kill(first.pid, signal.SIGCONT)
     assert first.wait(120) == 0, first.stderr.read()
     assert out.read_bytes() == clean_brown
+
+
+TREEBANK = """\
+    corpus: {name: treebank, view: sents, limit: 1500}
+    task: {name: stem, options: OPTIONS}
+    specs: [[popen, 2]]
+    batch_size: 50
+    on_error: ON_ERROR
+    output: {path: OUT}
+    """
+
+
+def treebank_job(tmp_path: Path, out: Path, options: str = "{}", on_error: str = "fail") -> Path:
+    job = tmp_path / "tb.yaml"
+    text = textwrap.dedent(TREEBANK).replace("OUT", str(out)).replace("OPTIONS", options)
+    job.write_text(text.replace("ON_ERROR", on_error), encoding="utf-8")
+    return job
+
+
+def interrupted(job: Path, after: int) -> None:
+    """Run ``job`` and stop it, as Ctrl-C does, after ``after`` items."""
+    written = 0
+
+    def progress(count: int) -> None:
+        nonlocal written
+        written += count
+        if written >= after:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_job(load_job(str(job)), progress)
+
+
+@pytest.mark.parametrize("change, args, named", [
+    ({"on_error": "skip"}, [], "on_error changed since the interrupted run; restore it"),
+    ({}, ["--limit", "1400"], "corpus.limit changed since the interrupted run; restore it"),
+    ({"options": "{algorithm: snowball, language: english}"}, [],
+     "task.options.algorithm and task.options.language changed since the interrupted run; "
+     "restore them"),
+    ({"on_error": "record"}, ["--limit", "1400"],
+     "corpus.limit and on_error changed since the interrupted run; restore them"),
+])
+def test_a_refused_resume_names_exactly_what_changed(tmp_path, capsys, change, args, named):
+    out = tmp_path / "tb.jsonl"
+    job = treebank_job(tmp_path, out)
+    interrupted(job, 300)
+    held = beside(out, "part").read_bytes(), beside(out, "checkpoint").read_bytes()
+    treebank_job(tmp_path, out, **change)
+    assert main(["run", str(job), "--resume", "--quiet", *args]) == 2
+    assert lines(capsys.readouterr().err) == [
+        f"nlp-parallel: error: {job}: output.path: cannot resume {out}: the job's {named}, "
+        f"or pass --overwrite instead of --resume to start over"]
+    assert (beside(out, "part").read_bytes(), beside(out, "checkpoint").read_bytes()) == held
+
+    treebank_job(tmp_path, out)  # restored: the resume goes on, to a clean run's bytes
+    assert main(["run", str(job), "--resume", "--quiet"]) == 0
+    clean = tmp_path / "clean.jsonl"
+    assert main(["run", str(job), "--output", str(clean), "--quiet"]) == 0
+    assert out.read_bytes() == clean.read_bytes()
 
