@@ -152,8 +152,9 @@ class OutputFile:
         written; return the checkpoint a resumed run continues from."""
         self._refuse_special_files()
         self._refuse_if_locked()
-        saved = self.load_checkpoint()
-        if saved is not None and not resume and not self.overwrite:
+        # Starting over needs nothing from an earlier run, not even a readable checkpoint.
+        saved = None if self.overwrite and not resume else self.load_checkpoint()
+        if saved is not None and not resume:
             raise ConfigError(
                 f"{self.where}: an interrupted run left {self.shown}.checkpoint "
                 f"({saved.items:,} items written); pass --resume to continue it or "
@@ -242,9 +243,9 @@ class OutputFile:
         except (FileNotFoundError, NotADirectoryError):
             return None
         except (OSError, ValueError, TypeError) as exc:
-            raise ConfigError(f"{self.where}: {self.checkpoint_path} is not a checkpoint "
-                              f"this version can read ({exc}); delete it to start over"
-                              ) from None
+            raise ConfigError(f"{self.where}: {self.shown}.checkpoint is not a checkpoint "
+                              f"this version can read ({exc}); pass --overwrite (without "
+                              f"--resume) to start over") from None
 
     # -- the run ------------------------------------------------------------------
 
@@ -253,9 +254,20 @@ class OutputFile:
         the number of input items already written."""
         saved = self.check(resume)
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        self._file = self._open_part(self.part, saved.offset if saved else 0)
-        self._errors_file = self._open_part(self.errors_part, saved.errors_offset if saved else 0)
+        part = self._open_part(self.part)
+        try:
+            errors = self._open_part(self.errors_part)
+        except BaseException:
+            part.close()
+            raise
+        self._file, self._errors_file = part, errors
         _remove(self.checkpoint_temp)  # left by a driver killed while it saved
+        if saved is None:
+            # Starting over: an earlier run's checkpoint goes before its part file is
+            # cut, so that no checkpoint ever describes bytes that are not there.
+            _remove(self.checkpoint_path)
+        self._file.truncate(saved.offset if saved else 0)
+        self._errors_file.truncate(saved.errors_offset if saved else 0)
         if saved is not None:
             self.items, self.failures = saved.items, saved.failures
             self._offset, self._errors_offset = saved.offset, saved.errors_offset
@@ -263,14 +275,14 @@ class OutputFile:
         self._saved = time.monotonic()
         return self.items
 
-    def _open_part(self, path: str, offset: int) -> IO[str]:
+    def _open_part(self, path: str) -> IO[str]:
+        """Open a part file for appending and lock it for this run."""
         f = open(path, "a+", encoding="utf-8", newline="", opener=_open_nofollow)
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             f.close()
             raise self._another_run() from None
-        f.truncate(offset)
         return f
 
     def write(self, text: str, items: int, failures: Iterable[Mapping[str, Any]] = ()) -> None:

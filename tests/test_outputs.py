@@ -22,6 +22,7 @@ import pytest
 
 from nlp_parallel.cli import main
 from nlp_parallel.jobs import load_job
+from nlp_parallel.outputs import OutputFile
 from nlp_parallel.runner import run_job
 
 JOB = """\
@@ -433,3 +434,39 @@ def test_a_refused_resume_names_exactly_what_changed(tmp_path, capsys, change, a
     assert main(["run", str(job), "--output", str(clean), "--quiet"]) == 0
     assert out.read_bytes() == clean.read_bytes()
 
+
+@pytest.mark.parametrize("text, detail", [
+    ("{not json", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    ('{"items": 3}', "Checkpoint.__init__() missing 6 required positional arguments: "
+                     "'settings', 'described', 'last_index', 'offset', 'errors_offset', and "
+                     "'failures'"),
+])
+def test_overwrite_starts_over_past_an_unreadable_checkpoint(tmp_path, capsys, text, detail):
+    out = tmp_path / "tb.jsonl"
+    job = treebank_job(tmp_path, out)
+    beside(out, "checkpoint").write_text(text, encoding="utf-8")
+    beside(out, "part").write_text("half a li", encoding="utf-8")
+    for args in ([], ["--resume"]):
+        assert main(["run", str(job), "--quiet", *args]) == 2
+        assert lines(capsys.readouterr().err) == [
+            f"nlp-parallel: error: {job}: output.path: {out}.checkpoint is not a checkpoint "
+            f"this version can read ({detail}); pass --overwrite (without --resume) to start "
+            f"over"]
+        assert beside(out, "checkpoint").read_text(encoding="utf-8") == text
+    assert main(["run", str(job), "--quiet", "--overwrite"]) == 0
+    clean = tmp_path / "clean.jsonl"
+    assert main(["run", str(job), "--output", str(clean), "--quiet"]) == 0
+    assert out.read_bytes() == clean.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.jsonl", "tb.jsonl", "tb.yaml"]
+
+
+def test_starting_over_removes_the_old_checkpoint_before_the_part_file_is_cut(tmp_path):
+    """Killed at any moment after an --overwrite run starts, no checkpoint is left that
+    describes the bytes it cut: a resume is a fresh run, not a refusal."""
+    out = tmp_path / "tb.jsonl"
+    job = treebank_job(tmp_path, out)
+    interrupted(job, 300)
+    with OutputFile(str(out), overwrite=True) as output:
+        output.open()
+        assert not beside(out, "checkpoint").exists()
+        assert beside(out, "part").stat().st_size == 0
