@@ -114,11 +114,14 @@ class OutputFile:
     """The output of one run.
 
     :meth:`check` refuses, before any work starts, an existing output (unless
-    ``overwrite``), a path that cannot be written, a left-over checkpoint when not
-    resuming, and a checkpoint whose settings differ from ``settings``.  Leaving the
-    ``with`` block without :meth:`commit` keeps the part file and a final checkpoint
-    when anything was written (the run can be resumed), and removes them otherwise
-    or when the input itself was bad.
+    ``overwrite``), a path that cannot be written, one that is not a regular file
+    (nor may the files beside it be), an output another run is writing, a left-over
+    checkpoint when not resuming, and a checkpoint whose settings differ from
+    ``settings``.  Leaving the ``with`` block without :meth:`commit` keeps the part
+    file and a final checkpoint when anything was written (the run can be resumed),
+    and removes them otherwise or when the input itself was bad.  After a failed
+    write (:class:`~nlp_parallel.errors.OutputError`) it keeps what the last
+    checkpoint records instead.
     """
 
     def __init__(self, path: str, overwrite: bool, where: str = "output.path",
@@ -251,33 +254,42 @@ class OutputFile:
 
     def open(self, resume: bool = False) -> int:
         """Open the part files, truncated to the checkpoint when resuming; return
-        the number of input items already written."""
+        the number of input items already written.
+
+        Raises :class:`ConfigError` as :meth:`check` does, and
+        :class:`~nlp_parallel.errors.OutputError` when a file cannot be created."""
         saved = self.check(resume)
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        with self._writing(self.path):
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
         part = self._open_part(self.part)
         try:
             errors = self._open_part(self.errors_part)
         except BaseException:
             part.close()
+            if saved is None:  # nothing in it to keep, and no other run has it locked
+                _remove(self.part)
             raise
         self._file, self._errors_file = part, errors
+        self._durable = saved
         _remove(self.checkpoint_temp)  # left by a driver killed while it saved
         if saved is None:
             # Starting over: an earlier run's checkpoint goes before its part file is
             # cut, so that no checkpoint ever describes bytes that are not there.
             _remove(self.checkpoint_path)
-        self._file.truncate(saved.offset if saved else 0)
-        self._errors_file.truncate(saved.errors_offset if saved else 0)
+        with self._writing(self.part):
+            self._file.truncate(saved.offset if saved else 0)
+        with self._writing(self.errors_part):
+            self._errors_file.truncate(saved.errors_offset if saved else 0)
         if saved is not None:
             self.items, self.failures = saved.items, saved.failures
             self._offset, self._errors_offset = saved.offset, saved.errors_offset
-        self._durable = saved
         self._saved = time.monotonic()
         return self.items
 
     def _open_part(self, path: str) -> IO[str]:
         """Open a part file for appending and lock it for this run."""
-        f = open(path, "a+", encoding="utf-8", newline="", opener=_open_nofollow)
+        with self._writing(path):
+            f = open(path, "a+", encoding="utf-8", newline="", opener=_open_nofollow)
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

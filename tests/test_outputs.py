@@ -327,15 +327,19 @@ def test_a_full_disk_stops_the_run_resumably(tmp_path, small_disk, clean_brown):
     assert sorted(p.name for p in disk.iterdir()) == ["out.jsonl"]
 
 
+@pytest.mark.parametrize("inodes, which", [
+    (2, "errors part"),  # the root and the part file: no errors list
+    (3, "checkpoint"),  # the root and the two part files: no checkpoint
+])
 def test_a_disk_full_before_the_first_checkpoint_keeps_nothing(tmp_path, small_disk,
-                                                               clean_brown):
-    disk = small_disk("size=64m,nr_inodes=3")  # the root and the two part files
+                                                               clean_brown, inodes, which):
+    disk = small_disk(f"size=64m,nr_inodes={inodes}")
     out = disk / "out.jsonl"
     job = brown_job(tmp_path, out)
     proc = run_limited(tmp_path, None, "run", str(job), "--quiet")
     assert proc.returncode == 1, proc.stderr
     assert lines(proc.stderr) == [
-        f"nlp-parallel: error: cannot write {beside(out, 'checkpoint')}: No space left on device"]
+        f"nlp-parallel: error: cannot write {beside(out, which)}: No space left on device"]
     assert list(disk.iterdir()) == []
     small_disk("size=64m,nr_inodes=100")
     proc = run_cli("run", str(job), "--resume", "--quiet")
