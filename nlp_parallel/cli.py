@@ -140,7 +140,10 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
     except (ConfigError, ResourceMissing):  # bad input: refused before anything started
         raise
     except BaseException:  # a run stopped early: say how to continue it
-        saved = out.load_checkpoint()
+        try:
+            saved = out.load_checkpoint()
+        except ConfigError:  # not one to continue: the error that stopped the run says it all
+            saved = None
         if saved is not None:
             result.hint = (f"{saved.items:,} items are written and kept; continue with "
                            f"`{PROG} run {args.job} --resume`")

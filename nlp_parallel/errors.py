@@ -46,6 +46,19 @@ class ResourceMissing(NlpParallelError, LookupError):
                                f"{where}: {self.where}" if self.where else where)
 
 
+class OutputError(NlpParallelError):
+    """The output could not be written: the disk is full, a file-size limit was hit.
+
+    ``path`` names the file as the user named the output; ``errno`` is the
+    operating system's.  What the last checkpoint records stays resumable.
+    """
+
+    def __init__(self, path: str, error: OSError) -> None:
+        super().__init__(f"cannot write {path}: {error.strerror or error}")
+        self.path = path
+        self.errno = error.errno
+
+
 class EncodeError(NlpParallelError, TypeError):
     """An item that cannot be sent to a worker as JSON."""
 

@@ -31,7 +31,12 @@ PERCEPTRON_LANGUAGES = ("eng", "rus")
 
 
 def find(resource: str, package: str) -> nltk.data.PathPointer:
-    """Locate an NLTK resource; raises :class:`ResourceMissing` naming its package."""
+    """Locate an NLTK resource; raises :class:`ResourceMissing` naming its package.
+
+    Name a directory with a trailing slash (``taggers/universal_tagset/``): only then
+    does NLTK also look inside the zip its downloader installs
+    (``taggers/universal_tagset.zip``); a file is found either way.
+    """
     try:
         return nltk.data.find(resource)
     except LookupError:

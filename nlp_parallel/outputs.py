@@ -7,24 +7,31 @@ file is made durable (fsync) before each checkpoint names it, so after the drive
 is killed at any moment -- or the power fails -- a resumed run truncates the part
 file to the checkpoint and continues, and the finished file is byte-identical to an
 uninterrupted run's.  The part file is renamed into place only when complete.
+When a write fails (the disk is full, a file-size limit), the part files are cut
+back to the last checkpoint, which stays: the run is resumed once there is room.
 
 Items the task could not process (``on_error`` record or skip) are listed the same
 way in ``NAME.errors.jsonl``.
+
+All of these are regular files, created or replaced by this module only: a symbolic
+link, FIFO or device node at any of those paths is refused and left as it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
+import stat
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import IO, Any
 
-from .errors import ConfigError
+from .errors import ConfigError, OutputError
 
 #: Seconds between checkpoints while writing (each costs an fsync).
 CHECKPOINT_EVERY = 1.0
@@ -46,20 +53,75 @@ class Checkpoint:
     version: int = CHECKPOINT_VERSION
 
 
+#: How a path that is not a regular file is named in messages.
+_KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"),
+          (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def special_kind(path: str) -> str | None:
+    """What ``path`` is when it exists and is not a regular file ("a FIFO"); None
+    when it is one or does not exist.  A symbolic link is one, whatever it names:
+    replacing it would not write its target, and writing through it would write a
+    file the user did not name."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), "a special file")
+
+
+def _open_nofollow(path: str, flags: int) -> int:
+    """``open``'s opener: never through a symbolic link."""
+    return os.open(path, flags | os.O_NOFOLLOW, 0o666)
+
+
+def _settings_json(settings: Mapping[str, Any]) -> str:
+    return json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def settings_hash(settings: Mapping[str, Any]) -> str:
-    text = json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_settings_json(settings).encode("utf-8")).hexdigest()
+
+
+def plain_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` as a checkpoint stores them: JSON, so a tuple is a list."""
+    plain: dict[str, Any] = json.loads(_settings_json(settings))
+    return plain
+
+
+def changed_settings(before: Mapping[str, Any], after: Mapping[str, Any],
+                     prefix: str = "") -> list[str]:
+    """The keys whose values differ between two plain settings, as dotted paths
+    into nested mappings (``corpus.limit``, ``task.options.tagset``), sorted."""
+    changed = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changed += changed_settings(old, new, f"{prefix}{key}.")
+        elif old != new:
+            changed.append(prefix + key)
+    return changed
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 class OutputFile:
     """The output of one run.
 
     :meth:`check` refuses, before any work starts, an existing output (unless
-    ``overwrite``), a path that cannot be written, a left-over checkpoint when not
-    resuming, and a checkpoint whose settings differ from ``settings``.  Leaving the
-    ``with`` block without :meth:`commit` keeps the part file and a final checkpoint
-    when anything was written (the run can be resumed), and removes them otherwise
-    or when the input itself was bad.
+    ``overwrite``), a path that cannot be written, one that is not a regular file
+    (nor may the files beside it be), an output another run is writing, a left-over
+    checkpoint when not resuming, and a checkpoint whose settings differ from
+    ``settings``.  Leaving the ``with`` block without :meth:`commit` keeps the part
+    file and a final checkpoint when anything was written (the run can be resumed),
+    and removes them otherwise or when the input itself was bad.  After a failed
+    write (:class:`~nlp_parallel.errors.OutputError`) it keeps what the last
+    checkpoint records instead.
     """
 
     def __init__(self, path: str, overwrite: bool, where: str = "output.path",
@@ -75,6 +137,7 @@ class OutputFile:
         self.errors = self.path + ".errors.jsonl"
         self.errors_part = os.path.join(directory, f".{name}.errors.jsonl.part")
         self.checkpoint_path = self.path + ".checkpoint"
+        self.checkpoint_temp = self.checkpoint_path + ".tmp"
         self._file: IO[str] | None = None
         self._errors_file: IO[str] | None = None
         self.items = 0  # input items written, resumed ones included
@@ -82,16 +145,19 @@ class OutputFile:
         self._offset = 0
         self._errors_offset = 0
         self._saved = 0.0
+        self._durable: Checkpoint | None = None  # what the checkpoint on disk records
+        self._broken = False  # a write failed: past _durable, the part files hold unknown bytes
 
     # -- before the run -----------------------------------------------------------
 
     def check(self, resume: bool = False) -> Checkpoint | None:
         """Raise :class:`ConfigError` naming the key when the output cannot be
         written; return the checkpoint a resumed run continues from."""
-        if os.path.isdir(self.path):
-            raise ConfigError(f"{self.where}: {self.shown} is a directory")
-        saved = self.load_checkpoint()
-        if saved is not None and not resume and not self.overwrite:
+        self._refuse_special_files()
+        self._refuse_if_locked()
+        # Starting over needs nothing from an earlier run, not even a readable checkpoint.
+        saved = None if self.overwrite and not resume else self.load_checkpoint()
+        if saved is not None and not resume:
             raise ConfigError(
                 f"{self.where}: an interrupted run left {self.shown}.checkpoint "
                 f"({saved.items:,} items written); pass --resume to continue it or "
@@ -109,20 +175,67 @@ class OutputFile:
         if not resume or saved is None:
             return None
         if saved.settings != settings_hash(self.settings):
-            changed = sorted(k for k in set(saved.described) | set(self.settings)
-                             if saved.described.get(k) != self.settings.get(k))
+            # Both sides as JSON: what the checkpoint holds.  Empty only for a
+            # checkpoint whose settings and hash disagree (edited by hand).
+            changed = changed_settings(saved.described, plain_settings(self.settings))
+            names = _and(changed) if changed else "settings"
             them = "it" if len(changed) == 1 else "them"
             raise ConfigError(
-                f"{self.where}: cannot resume {self.shown}: the job's {', '.join(changed)} "
-                f"changed since the interrupted run; restore {them}, or pass --overwrite "
-                f"instead of --resume to start over")
+                f"{self.where}: cannot resume {self.shown}: the job's {names} changed since "
+                f"the interrupted run; restore {them}, or pass --overwrite instead of "
+                f"--resume to start over")
         if not os.path.exists(self.part) or os.path.getsize(self.part) < saved.offset:
             raise ConfigError(f"{self.where}: cannot resume {self.shown}: its part file "
                               f"{self.part} is missing or shorter than the checkpoint says")
         return saved
 
+    def _refuse_special_files(self) -> None:
+        """Raise :class:`ConfigError` when the output or a file the run writes beside
+        it exists and is not a regular file."""
+        kind = special_kind(self.path)
+        if kind:
+            raise ConfigError(
+                f"{self.where}: {self.shown} is {kind}, not a regular file; write the "
+                f"output to a regular file or a path that does not exist yet")
+        for path in (self.errors, self.part, self.errors_part, self.checkpoint_path,
+                     self.checkpoint_temp):
+            kind = special_kind(path)
+            if kind:
+                raise ConfigError(
+                    f"{self.where}: {self._shown(path)}, which a run writes beside "
+                    f"{self.shown}, is {kind}, not a regular file; move it away or write "
+                    f"the output elsewhere")
+
+    def _refuse_if_locked(self) -> None:
+        """Raise :class:`ConfigError` when another run holds the part file's lock,
+        that is, is writing this output now."""
+        try:
+            fd = os.open(self.part, os.O_RDONLY | os.O_NOFOLLOW)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise self._another_run() from None
+        finally:
+            os.close(fd)  # and with it the shared lock just taken
+
+    def _another_run(self) -> ConfigError:
+        return ConfigError(f"{self.where}: another run is writing {self.shown} (it holds "
+                           f"{self._shown(self.part)}); wait for it to finish, or stop it "
+                           f"first")
+
+    def _shown(self, path: str) -> str:
+        """A file beside the output, named as the user named the output."""
+        return os.path.join(os.path.dirname(self.shown), os.path.basename(path))
+
     def finished(self) -> bool:
-        """Whether a resumed run has nothing to do: the output is complete."""
+        """Whether a resumed run has nothing to do: the output is complete.
+
+        Raises :class:`ConfigError` as :meth:`check` does for files that are not
+        regular files and for an output another run is writing."""
+        self._refuse_special_files()
+        self._refuse_if_locked()
         return os.path.exists(self.path) and self.load_checkpoint() is None
 
     def load_checkpoint(self) -> Checkpoint | None:
@@ -133,44 +246,68 @@ class OutputFile:
         except (FileNotFoundError, NotADirectoryError):
             return None
         except (OSError, ValueError, TypeError) as exc:
-            raise ConfigError(f"{self.where}: {self.checkpoint_path} is not a checkpoint "
-                              f"this version can read ({exc}); delete it to start over"
-                              ) from None
+            raise ConfigError(f"{self.where}: {self.shown}.checkpoint is not a checkpoint "
+                              f"this version can read ({exc}); pass --overwrite (without "
+                              f"--resume) to start over") from None
 
     # -- the run ------------------------------------------------------------------
 
     def open(self, resume: bool = False) -> int:
         """Open the part files, truncated to the checkpoint when resuming; return
-        the number of input items already written."""
+        the number of input items already written.
+
+        Raises :class:`ConfigError` as :meth:`check` does, and
+        :class:`~nlp_parallel.errors.OutputError` when a file cannot be created."""
         saved = self.check(resume)
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        self._file = self._open_part(self.part, saved.offset if saved else 0)
-        self._errors_file = self._open_part(self.errors_part, saved.errors_offset if saved else 0)
+        with self._writing(self.path):
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        part = self._open_part(self.part)
+        try:
+            errors = self._open_part(self.errors_part)
+        except BaseException:
+            part.close()
+            if saved is None:  # nothing in it to keep, and no other run has it locked
+                _remove(self.part)
+            raise
+        self._file, self._errors_file = part, errors
+        self._durable = saved
+        _remove(self.checkpoint_temp)  # left by a driver killed while it saved
+        if saved is None:
+            # Starting over: an earlier run's checkpoint goes before its part file is
+            # cut, so that no checkpoint ever describes bytes that are not there.
+            _remove(self.checkpoint_path)
+        with self._writing(self.part):
+            self._file.truncate(saved.offset if saved else 0)
+        with self._writing(self.errors_part):
+            self._errors_file.truncate(saved.errors_offset if saved else 0)
         if saved is not None:
             self.items, self.failures = saved.items, saved.failures
             self._offset, self._errors_offset = saved.offset, saved.errors_offset
         self._saved = time.monotonic()
         return self.items
 
-    def _open_part(self, path: str, offset: int) -> IO[str]:
-        f = open(path, "a+", encoding="utf-8", newline="")
+    def _open_part(self, path: str) -> IO[str]:
+        """Open a part file for appending and lock it for this run."""
+        with self._writing(path):
+            f = open(path, "a+", encoding="utf-8", newline="", opener=_open_nofollow)
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             f.close()
-            raise ConfigError(f"{self.where}: another run is writing {self.shown}") from None
-        f.truncate(offset)
+            raise self._another_run() from None
         return f
 
     def write(self, text: str, items: int, failures: Iterable[Mapping[str, Any]] = ()) -> None:
         """Append ``text``, which completes the output up to ``items`` input items,
         and the error records of items that failed among them."""
         assert self._file is not None and self._errors_file is not None
-        self._file.write(text)
+        with self._writing(self.part):
+            self._file.write(text)
         self._offset += len(text.encode("utf-8"))
         for record in failures:
             line = json.dumps(record, ensure_ascii=False) + "\n"
-            self._errors_file.write(line)
+            with self._writing(self.errors_part):
+                self._errors_file.write(line)
             self._errors_offset += len(line.encode("utf-8"))
             self.failures += 1
         self.items = items
@@ -178,31 +315,60 @@ class OutputFile:
             self.save_checkpoint()
 
     def save_checkpoint(self) -> None:
-        """Make what is written durable, then record it."""
+        """Make what is written durable, then record it.
+
+        Raises :class:`~nlp_parallel.errors.OutputError` naming the file that could
+        not be written; the checkpoint before this one is left as it was."""
         assert self._file is not None and self._errors_file is not None
-        for f in (self._file, self._errors_file):
-            f.flush()
-            os.fsync(f.fileno())
+        self._sync()
         last = self.first_index + self.items - 1 if self.items else None
-        saved = Checkpoint(settings_hash(self.settings), self.settings, self.items, last,
+        saved = Checkpoint(settings_hash(self.settings), plain_settings(self.settings),
+                           self.items, last,
                            self._offset, self._errors_offset, self.failures)
-        temp = self.checkpoint_path + ".tmp"
-        with open(temp, "w", encoding="utf-8") as f:
-            json.dump(asdict(saved), f, ensure_ascii=False, default=str)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, self.checkpoint_path)
+        temp = self.checkpoint_temp
+        with self._writing(self.checkpoint_path):
+            # O_EXCL: a fresh file, never one that appeared there (open() cleared it).
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                with open(fd, "w", encoding="utf-8") as f:
+                    json.dump(asdict(saved), f, ensure_ascii=False, default=str)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(temp, self.checkpoint_path)
+            except BaseException:
+                _remove(temp)
+                raise
+        self._durable = saved
         self._saved = time.monotonic()
 
-    def commit(self) -> None:
-        """Rename the part file to the output path (and the errors list beside it)."""
+    def _sync(self) -> None:
+        """Flush the part files and make them durable (fsync)."""
         assert self._file is not None and self._errors_file is not None
+        for f, path in ((self._file, self.part), (self._errors_file, self.errors_part)):
+            with self._writing(path):
+                f.flush()
+                os.fsync(f.fileno())
+
+    @contextlib.contextmanager
+    def _writing(self, path: str) -> Iterator[None]:
+        """Turn a failed write of ``path`` into :class:`OutputError` naming it."""
+        try:
+            yield
+        except OSError as exc:
+            self._broken = True
+            raise OutputError(self._shown(path), exc) from exc
+
+    def commit(self) -> None:
+        """Rename the part file to the output path (and the errors list beside it).
+
+        Raises :class:`ConfigError` when something other than a regular file
+        appeared at either path during the run, rather than replace it."""
+        assert self._file is not None and self._errors_file is not None
+        self._refuse_special_files()
         if os.path.exists(self.path) and not self.overwrite and self.load_checkpoint() is None:
             raise ConfigError(f"{self.where}: {self.shown} appeared during the run; "
                               f"the result is kept in {self.part}")
-        for f in (self._file, self._errors_file):
-            f.flush()
-            os.fsync(f.fileno())
+        self._sync()
         os.replace(self.part, self.path)
         if self.failures:
             os.replace(self.errors_part, self.errors)
@@ -225,18 +391,56 @@ class OutputFile:
     ) -> None:
         if self._file is None:
             return
+        if self._broken:
+            self._abandon()
+            return
         bad_input = exc_type is not None and issubclass(exc_type, ConfigError)
         if self.items and not bad_input:
-            self.save_checkpoint()  # resumable
+            try:
+                self.save_checkpoint()  # resumable
+            except OutputError:
+                # The error that stopped the run is the one to report; the last
+                # checkpoint saved still holds.
+                self._abandon()
+                return
             self._close_files()
             return
         self._close_files()
         for path in (self.part, self.errors_part, self.checkpoint_path):
-            if os.path.exists(path):
-                os.unlink(path)
+            _remove(path)
+
+    def _abandon(self) -> None:
+        """Close the part files after a failed write and cut them back to the last
+        checkpoint (remove them when there is none): past it they hold unknown
+        bytes, part of a line perhaps, and cutting those frees the space they took."""
+        for f in (self._file, self._errors_file):
+            # Closing flushes what is buffered, which fails as the write did; those
+            # bytes are past the checkpoint and cut off below, so that error says
+            # nothing new.
+            with contextlib.suppress(OSError):
+                if f is not None:
+                    f.close()
+        self._file = self._errors_file = None
+        saved = self._durable
+        if saved is None:
+            _remove(self.part)
+            _remove(self.errors_part)
+            return
+        for path, size in ((self.part, saved.offset), (self.errors_part, saved.errors_offset)):
+            # Only frees space: a resume truncates to the checkpoint anyway.
+            with contextlib.suppress(OSError):
+                os.truncate(path, size)
 
     def _close_files(self) -> None:
         for f in (self._file, self._errors_file):
             if f is not None:
                 f.close()
         self._file = self._errors_file = None
+
+
+def _remove(path: str) -> None:
+    """Remove ``path`` if it is there."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

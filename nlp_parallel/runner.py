@@ -77,7 +77,9 @@ def run_job(job: Job, progress: Progress | None = None, resume: bool = False,
     Everything that can be checked is checked before a gateway starts.  Raises
     :class:`~nlp_parallel.jobs.JobError` for bad input (also bad user data found
     while reading, named by file, or a resume whose settings changed),
-    :class:`~nlp_parallel.errors.ResourceMissing`, and the errors
+    :class:`~nlp_parallel.errors.ResourceMissing`,
+    :class:`~nlp_parallel.errors.OutputError` when the output cannot be written (a
+    full disk: what the last checkpoint records is kept), and the errors
     :func:`nlp_parallel.map` raises while running.
     """
     with in_job(job.file), open_corpus(job.corpus) as corpus:

@@ -3,12 +3,15 @@
 WordNet is not installed on every machine that runs these tests, so: its absence
 must be a clear ResourceMissing; the whole path (NLTK's WordNet reader on the driver,
 morphy in the workers) is checked everywhere against serial NLTK on a miniature
-WordNet written in the WordNet file format; equality on the real WordNet runs only
-where it is installed and is skipped, with the reason, elsewhere.
+WordNet written in the WordNet file format, unzipped and zipped as NLTK's downloader
+installs it; equality on the real WordNet runs where it is installed (the shared
+NLTK data has it) and is skipped, with the reason, elsewhere.
 """
 
 from __future__ import annotations
 
+import json
+import zipfile
 from typing import Any
 
 import nltk.corpus
@@ -21,6 +24,7 @@ from nltk.corpus.util import LazyCorpusLoader
 from nltk.stem import WordNetLemmatizer
 
 import nlp_parallel
+from nlp_parallel.cli import main
 from nlp_parallel.errors import ConfigError, ResourceMissing
 from nlp_parallel.tasks import lemmatize, prepare
 
@@ -62,27 +66,46 @@ TAGS = ["NNS", "VBD", "JJR", "RBS", "RP", "ADJ", "VERB", "ADV", "NOUN", "NUM", "
 
 
 def wordnet_installed() -> bool:
+    """Whether NLTK finds WordNet, unzipped or zipped: a directory resource is named
+    with a trailing slash, the only form NLTK also looks for inside ``wordnet.zip``."""
     try:
-        nltk.data.find("corpora/wordnet")
+        nltk.data.find("corpora/wordnet/")
     except LookupError:
         return False
     return True
 
 
-@pytest.fixture
-def mini_wordnet(tmp_path, monkeypatch):
-    """The miniature WordNet as ``nltk.corpus.wordnet``, for the driver and serial NLTK."""
-    root = tmp_path / "corpora" / "wordnet"
-    root.mkdir(parents=True)
-    for name, text in MINI_WORDNET.items():
-        (root / name).write_text(text, encoding="utf-8")
-    monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
-    # A fresh loader, as nltk.corpus defines it, so the real one is left untouched.
+def fresh_wordnet(monkeypatch, data: str) -> LazyCorpusLoader:
+    """A fresh ``nltk.corpus.wordnet`` loader over the NLTK data directory ``data``,
+    for the driver and serial NLTK; the real loader is left untouched."""
+    monkeypatch.setattr(nltk.data, "path", [data])
     omw = LazyCorpusLoader("omw-2.0", CorpusReader, r".*/wn-data-.*\.tab", encoding="utf8")
     wordnet = LazyCorpusLoader("wordnet", WordNetCorpusReader, omw)
     monkeypatch.setattr(nltk.corpus, "wordnet", wordnet)  # what WordNetLemmatizer imports
     monkeypatch.setattr(lemmatize, "wordnet", wordnet)
     return wordnet
+
+
+@pytest.fixture
+def mini_wordnet(tmp_path, monkeypatch):
+    """The miniature WordNet, unzipped, as ``nltk.corpus.wordnet``."""
+    root = tmp_path / "corpora" / "wordnet"
+    root.mkdir(parents=True)
+    for name, text in MINI_WORDNET.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return fresh_wordnet(monkeypatch, str(tmp_path))
+
+
+@pytest.fixture
+def zipped_mini_wordnet(tmp_path, monkeypatch):
+    """The miniature WordNet as NLTK's downloader installs a package:
+    ``corpora/wordnet.zip`` holding ``wordnet/`` and its files."""
+    (tmp_path / "corpora").mkdir()
+    with zipfile.ZipFile(tmp_path / "corpora" / "wordnet.zip", "w") as z:
+        z.writestr("wordnet/", "")
+        for name, text in MINI_WORDNET.items():
+            z.writestr(f"wordnet/{name}", text)
+    return fresh_wordnet(monkeypatch, str(tmp_path))
 
 
 def run(pool, options: dict[str, Any], items: list[Any]) -> list[Any]:
@@ -99,7 +122,7 @@ def wordnet_pos(tag: str, default: str = "n") -> str:
 
 
 def test_missing_wordnet_names_the_wordnet_package(monkeypatch, tmp_path):
-    monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])  # as on a machine without it
+    fresh_wordnet(monkeypatch, str(tmp_path))  # as on a machine without it
     with pytest.raises(ResourceMissing) as info:
         prepare("lemmatize", {"default_pos": "v"})
     assert info.value.package == "wordnet"
@@ -137,6 +160,14 @@ def test_mini_wordnet_equals_serial(dataless_pool, mini_wordnet, default_pos):
     assert run(dataless_pool, untagged, items[1:3]) == [expected[0], expected[0]]
 
 
+def test_zipped_wordnet_is_found_as_nltk_finds_it(dataless_pool, zipped_mini_wordnet):
+    """The way NLTK's downloader installs WordNet, and the way NLTK reads it."""
+    lemmatizer = WordNetLemmatizer()
+    tagged = [[[word, tag] for word in WORDS] for tag in TAGS]
+    expected = [[lemmatizer.lemmatize(word, wordnet_pos(tag)) for word in WORDS] for tag in TAGS]
+    assert run(dataless_pool, {}, tagged) == expected
+
+
 def test_mini_wordnet_lemmas_are_morphys(dataless_pool, mini_wordnet):
     words = ["dogs", "geese", "us", "wolves", "Dogs"]
     tagged = [["ran", "VBD"], ["better", "JJR"], ["best", "RBS"], ["greatest", "JJS"],
@@ -154,13 +185,33 @@ def test_mini_wordnet_lemmas_are_morphys(dataless_pool, mini_wordnet):
     "serial NLTK on the real WordNet is tested only where it is",
 )
 def test_equals_serial_wordnet_lemmatizer(dataless_pool):
+    """Every tagged sentence of treebank (Penn tags) and of brown (universal tags),
+    1.2 million tokens, lemmatized as serial NLTK does and in corpus order."""
     lemmatizer = WordNetLemmatizer()
-    penn = [[[w, t] for w, t in s] for s in treebank.tagged_sents()[:1500]]
-    universal = [[[w, t] for w, t in s] for s in brown.tagged_sents(tagset="universal")[:1500]]
+    penn = [[[w, t] for w, t in s] for s in treebank.tagged_sents()]
+    universal = [[[w, t] for w, t in s] for s in brown.tagged_sents(tagset="universal")]
+    assert (len(penn), len(universal)) == (3914, 57340)
     tagged = penn + universal
     expected = [[lemmatizer.lemmatize(w, wordnet_pos(t)) for w, t in s] for s in tagged]
     assert run(dataless_pool, {}, tagged) == expected
     words = [[w for w, _ in s] for s in penn]
     assert run(dataless_pool, {"default_pos": "v"}, words) == [
         [lemmatizer.lemmatize(w, "v") for w in s] for s in words
+    ]
+
+
+@pytest.mark.skipif(not wordnet_installed(), reason="WordNet is not installed (nlp-parallel "
+                    "data install wordnet); a lemmatize job needs it on the driver")
+def test_a_lemmatize_job_runs_on_the_installed_wordnet(tmp_path, capsys):
+    out = tmp_path / "lemmas.jsonl"
+    job = tmp_path / "job.yaml"
+    job.write_text(f"corpus: {{name: treebank, view: tagged_sents, limit: 200}}\n"
+                   f"task: {{name: lemmatize}}\nspecs: [[popen, 2]]\n"
+                   f"output: {{path: {out}}}\n", encoding="utf-8")
+    assert main(["run", str(job), "--quiet"]) == 0, capsys.readouterr().err
+    lemmatizer = WordNetLemmatizer()
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["lemmas"] for r in records] == [
+        [lemmatizer.lemmatize(w, wordnet_pos(t)) for w, t in s]
+        for s in treebank.tagged_sents()[:200]
     ]

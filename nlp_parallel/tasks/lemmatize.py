@@ -20,7 +20,7 @@ from typing import Any
 from nltk.corpus import wordnet
 from nltk.corpus.reader.wordnet import ADJ, ADJ_SAT, ADV, NOUN, VERB
 
-from .. import models
+from ..errors import ResourceMissing
 from .base import OptionReader
 
 NAME = "lemmatize"
@@ -57,8 +57,13 @@ def wordnet_tables() -> dict[str, Any]:
     ``{"lemmas": {pos: [name, ...]}, "exceptions": {pos: {form: [lemma, ...]}}}``.
     Raises :class:`~nlp_parallel.errors.ResourceMissing` naming ``wordnet``.
     """
-    # Check first, so a missing WordNet is our ResourceMissing, not the loader's LookupError.
-    models.find("corpora/wordnet", "wordnet")
+    # Load it here, so a missing WordNet is our ResourceMissing, not a LookupError
+    # later.  NLTK's loader is what finds it, unzipped or as the downloader installs
+    # it (corpora/wordnet.zip), so the check cannot disagree with the reading.
+    try:
+        wordnet.ensure_loaded()
+    except LookupError:
+        raise ResourceMissing("corpora/wordnet", "wordnet") from None
     return {
         "lemmas": {pos: list(wordnet.all_lemma_names(pos)) for pos in WORDNET_POS},
         # No public accessor; morphy reads exactly this ({pos: {form: [lemmas]}}).
