@@ -277,8 +277,9 @@ def check_input(task: TaskSpec, corpus: Corpus) -> None:
     if task.name == "module":
         return
     if task.name == "pipeline":
-        names = [s.get("name") if isinstance(s, dict) else None for s in task.steps]
-        if not names or not all(n in FAMILIES and n != "pipeline" for n in names):
+        named = [s.get("name") if isinstance(s, dict) else None for s in task.steps]
+        names = [n for n in named if isinstance(n, str) and n in FAMILIES and n != "pipeline"]
+        if not names or len(names) != len(named):
             return
         index, needs = input_need(names)
         key, name, whose = f"task.steps[{index}].name", names[index], "pipeline"

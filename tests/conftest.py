@@ -38,6 +38,15 @@ def workers(pids: list[int]) -> list[int]:
     return found
 
 
+def sigint_as_at_a_terminal() -> None:
+    """For ``preexec_fn``: a child that Ctrl-C reaches, even when the tests run as a
+    background job of a non-interactive shell, whose children inherit SIGINT ignored
+    (Python then leaves it ignored instead of raising KeyboardInterrupt)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def wait_gone(pids: list[int], seconds: float) -> list[int]:
     """Wait up to ``seconds`` for ``pids`` to exit; return those still running."""
     deadline = time.monotonic() + seconds

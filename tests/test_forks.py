@@ -96,10 +96,12 @@ def test_forked_workers_start_with_a_prepared_task_set_up_once(monkeypatch):
         server = psutil.Process(parents(pool)[0])
         monkeypatch.setattr(execnet.Channel, "send", watch)
         results = nlp_parallel.map(setup_pid, range(200), pool=pool, batch_size=10)
+        forked = {child.pid for child in server.children()}
     ran_in = {r[0] for r in results}
     workers = {r[1] for r in results}
     assert ran_in == {server.pid}  # setup ran in the server, not in the workers
-    assert len(workers) == 2 and server.pid not in workers
+    # (On a busy machine one worker may take every batch before the other is ready.)
+    assert workers and workers <= forked and server.pid not in workers
     # ... and the workers were sent its digest, not the task again
     assert [sorted(s) for s in setups] == [["emit", "name", "prepared"]] * 2
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import wait_gone
+from conftest import sigint_as_at_a_terminal, wait_gone
 
 TESTS = Path(__file__).resolve().parent
 
@@ -39,6 +39,7 @@ def start_driver() -> tuple[subprocess.Popen, list[int]]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=sigint_as_at_a_terminal,
     )
     workers = [int(proc.stdout.readline()) for _ in range(2)]
     return proc, workers
