@@ -709,10 +709,10 @@ class Session:
         if batch.count == 1:
             failure = ItemFailure(batch.start, error_type, why, item_text(items[0]))
             if self.settings.on_error is OnError.FAIL:
-                given = ("the worker" if batch.failures == 1
-                         else f"each of {batch.failures} workers")
-                raise PoisonItem(failure.index, failure.item, error_type,
-                                 f"{why} (on {given} given it)")
+                given = (f"on each of {batch.failures} workers given it" if batch.failures > 1
+                         else "on a worker given it alone, and on those given the batches "
+                              "that held it")
+                raise PoisonItem(failure.index, failure.item, error_type, f"{why} ({given})")
             self.keep(failure)
             return
         step = -(-batch.count // SPLIT_WAYS)

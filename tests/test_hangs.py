@@ -48,6 +48,7 @@ def test_a_hung_item_fails_a_run_under_fail(timeout):
     with pytest.raises(PoisonItem) as info:
         hang_map("fail", timeout)
     assert info.value.index == HUNG and info.value.error_type == "Timeout"
+    assert f"no result within the {timeout} s batch timeout (on " in str(info.value)
 
 
 @pytest.mark.parametrize("timeout", [1.5, 4])

@@ -113,7 +113,9 @@ def test_exit_fail_isolates_the_item(pool2):
     with pytest.raises(PoisonItem) as info:
         run_faulty(pool2, "fail", exit_on=2222)
     assert (info.value.index, info.value.item, info.value.error_type) == (2222, "2222", "WorkerDied")
-    assert "worker process exited" in str(info.value)
+    assert str(info.value) == (
+        "WorkerDied on item 2222: worker process exited or connection dropped (on a worker "
+        "given it alone, and on those given the batches that held it); the item: 2222")
 
 
 def test_exit_record_and_skip_lose_nothing_else(pool2):
