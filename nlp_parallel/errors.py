@@ -59,6 +59,18 @@ class OutputError(NlpParallelError):
         self.errno = error.errno
 
 
+class OutputAppeared(NlpParallelError):
+    """Another program created the output while a run wrote it, and the run may not
+    replace it (no ``overwrite``).  The run's result stays in its part file,
+    resumable: move the other file away, or resume with ``overwrite``."""
+
+    def __init__(self, path: str, part: str) -> None:
+        super().__init__(f"{path} appeared during the run and this run may not replace it "
+                         f"(no --overwrite); the result is kept in {part}: move {path} "
+                         f"away and resume, or resume with --overwrite to replace it")
+        self.path = path
+
+
 class EncodeError(NlpParallelError, TypeError):
     """An item that cannot be sent to a worker as JSON."""
 

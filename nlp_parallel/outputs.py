@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import IO, Any
 
-from .errors import ConfigError, OutputError
+from .errors import ConfigError, OutputAppeared, OutputError
 
 #: Seconds between checkpoints while writing (each costs an fsync).
 CHECKPOINT_EVERY = 1.0
@@ -51,6 +51,9 @@ class Checkpoint:
     errors_offset: int
     failures: int
     version: int = CHECKPOINT_VERSION
+    #: Whether the run may replace a file at the output path (it had ``overwrite``);
+    #: its resumption inherits that, and only that.
+    replaces: bool = False
 
 
 #: How a path that is not a regular file is named in messages.
@@ -147,6 +150,7 @@ class OutputFile:
         self._saved = 0.0
         self._durable: Checkpoint | None = None  # what the checkpoint on disk records
         self._broken = False  # a write failed: past _durable, the part files hold unknown bytes
+        self._replaces = overwrite  # may replace a file at the output path
 
     # -- before the run -----------------------------------------------------------
 
@@ -271,6 +275,7 @@ class OutputFile:
             raise
         self._file, self._errors_file = part, errors
         self._durable = saved
+        self._replaces = self.overwrite or (saved is not None and saved.replaces)
         _remove(self.checkpoint_temp)  # left by a driver killed while it saved
         if saved is None:
             # Starting over: an earlier run's checkpoint goes before its part file is
@@ -323,8 +328,8 @@ class OutputFile:
         self._sync()
         last = self.first_index + self.items - 1 if self.items else None
         saved = Checkpoint(settings_hash(self.settings), plain_settings(self.settings),
-                           self.items, last,
-                           self._offset, self._errors_offset, self.failures)
+                           self.items, last, self._offset, self._errors_offset,
+                           self.failures, replaces=self._replaces)
         temp = self.checkpoint_temp
         with self._writing(self.checkpoint_path):
             # O_EXCL: a fresh file, never one that appeared there (open() cleared it).
@@ -362,12 +367,13 @@ class OutputFile:
         """Rename the part file to the output path (and the errors list beside it).
 
         Raises :class:`ConfigError` when something other than a regular file
-        appeared at either path during the run, rather than replace it."""
+        appeared at either path during the run, and
+        :class:`~nlp_parallel.errors.OutputAppeared` when a file appeared at the
+        output path that this run may not replace; the run stays resumable."""
         assert self._file is not None and self._errors_file is not None
         self._refuse_special_files()
-        if os.path.exists(self.path) and not self.overwrite and self.load_checkpoint() is None:
-            raise ConfigError(f"{self.where}: {self.shown} appeared during the run; "
-                              f"the result is kept in {self.part}")
+        if os.path.exists(self.path) and not self._replaces:
+            raise OutputAppeared(self.shown, self._shown(self.part))
         self._sync()
         os.replace(self.part, self.path)
         if self.failures:

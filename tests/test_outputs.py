@@ -8,6 +8,7 @@ subprocess with a timeout, so a regression fails the test instead of hanging it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -476,3 +477,55 @@ def test_starting_over_removes_the_old_checkpoint_before_the_part_file_is_cut(tm
         output.open()
         assert not beside(out, "checkpoint").exists()
         assert beside(out, "part").stat().st_size == 0
+
+
+# -- a file appears at the output during the run -----------------------------------------
+
+
+def appears_during_run(job: Path, out: Path) -> None:
+    """Run ``job`` in this process; another program writes ``out`` meanwhile."""
+    def progress(count: int) -> None:
+        if not out.exists():
+            out.write_text("precious\n")
+
+    run_job(load_job(str(job)), progress)
+
+
+def test_an_output_that_appears_during_the_run_is_not_replaced(tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    job = write_job(tmp_path, out, limit=400)
+    clean = tmp_path / "clean.jsonl"
+    assert main(["run", str(job), "--output", str(clean), "--quiet"]) == 0
+    from nlp_parallel import OutputAppeared
+
+    with pytest.raises(OutputAppeared):
+        appears_during_run(job, out)
+    assert out.read_text() == "precious\n"
+    expected = [f"nlp-parallel: error: {out} appeared during the run and this run may not "
+                f"replace it (no --overwrite); the result is kept in {beside(out, 'part')}: "
+                f"move {out} away and resume, or resume with --overwrite to replace it",
+                f"nlp-parallel: 400 items are written and kept; continue with "
+                f"`nlp-parallel run {job} --resume`"]
+    capsys.readouterr()
+    assert main(["run", str(job), "--resume", "--quiet"]) == 1
+    assert lines(capsys.readouterr().err) == expected
+    assert out.read_text() == "precious\n"
+    out.unlink()
+    assert main(["run", str(job), "--resume", "--quiet"]) == 0
+    assert out.read_bytes() == clean.read_bytes()
+
+
+def test_a_run_with_overwrite_may_replace_what_appears_and_so_may_its_resumption(tmp_path):
+    out = tmp_path / "out.jsonl"
+    job = write_job(tmp_path, out, limit=400)
+    clean = tmp_path / "clean.jsonl"
+    assert main(["run", str(job), "--output", str(clean), "--quiet"]) == 0
+    with pytest.raises(KeyboardInterrupt):
+        def progress(count: int) -> None:
+            out.write_text("precious\n")
+            raise KeyboardInterrupt
+
+        run_job(load_job(str(job)).with_overrides(
+            output=dataclasses.replace(load_job(str(job)).output, overwrite=True)), progress)
+    assert main(["run", str(job), "--resume", "--quiet"]) == 0, "it inherits --overwrite"
+    assert out.read_bytes() == clean.read_bytes()
