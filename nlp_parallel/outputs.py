@@ -123,8 +123,9 @@ class OutputFile:
     ``settings``.  Leaving the ``with`` block without :meth:`commit` keeps the part
     file and a final checkpoint when anything was written (the run can be resumed),
     and removes them otherwise or when the input itself was bad.  After a failed
-    write (:class:`~nlp_parallel.errors.OutputError`) it keeps what the last
-    checkpoint records instead.
+    write (:class:`~nlp_parallel.errors.OutputError`), and after bad input in a
+    resumed run (what earlier runs wrote is not this run's to discard), it keeps
+    what the last checkpoint records instead.
     """
 
     def __init__(self, path: str, overwrite: bool, where: str = "output.path",
@@ -151,6 +152,7 @@ class OutputFile:
         self._durable: Checkpoint | None = None  # what the checkpoint on disk records
         self._broken = False  # a write failed: past _durable, the part files hold unknown bytes
         self._replaces = overwrite  # may replace a file at the output path
+        self._resumed = False  # continues what an earlier run wrote
 
     # -- before the run -----------------------------------------------------------
 
@@ -276,6 +278,7 @@ class OutputFile:
         self._file, self._errors_file = part, errors
         self._durable = saved
         self._replaces = self.overwrite or (saved is not None and saved.replaces)
+        self._resumed = saved is not None
         _remove(self.checkpoint_temp)  # left by a driver killed while it saved
         if saved is None:
             # Starting over: an earlier run's checkpoint goes before its part file is
@@ -401,6 +404,11 @@ class OutputFile:
             self._abandon()
             return
         bad_input = exc_type is not None and issubclass(exc_type, ConfigError)
+        if bad_input and self._resumed:
+            # Bad data found while reading on: what earlier runs wrote stays, up to
+            # the last checkpoint, to be resumed once the data is mended.
+            self._abandon()
+            return
         if self.items and not bad_input:
             try:
                 self.save_checkpoint()  # resumable

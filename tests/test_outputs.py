@@ -529,3 +529,37 @@ def test_a_run_with_overwrite_may_replace_what_appears_and_so_may_its_resumption
             output=dataclasses.replace(load_job(str(job)).output, overwrite=True)), progress)
     assert main(["run", str(job), "--resume", "--quiet"]) == 0, "it inherits --overwrite"
     assert out.read_bytes() == clean.read_bytes()
+
+
+def test_bad_data_found_by_a_resumed_run_keeps_what_earlier_runs_wrote(tmp_path, capsys):
+    """A broken line past where the interrupted run stopped: the resumed run stops
+    (exit 2) naming it, and once it is mended the run resumes to the clean bytes."""
+    corpus = tmp_path / "items.jsonl"
+    good = [json.dumps({"tokens": ["word", str(i)]}) + "\n" for i in range(3000)]
+    corpus.write_text("".join(good))
+    out = tmp_path / "out.jsonl"
+    job = tmp_path / "job.yaml"
+    job.write_text(textwrap.dedent(f"""\
+        corpus: {{path: items.jsonl, format: jsonl, view: sents}}
+        task: {{name: stem}}
+        specs: [[popen, 2]]
+        output: {{path: {out}}}
+        """))
+    clean = tmp_path / "clean.jsonl"
+    assert main(["run", str(job), "--output", str(clean), "--quiet"]) == 0
+
+    def stop(count: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_job(load_job(str(job)), stop)
+    written = checkpoint(out)["items"]
+    assert 0 < written < 2999
+    corpus.write_text("".join(good[:2999]) + "{broken\n")
+    capsys.readouterr()
+    assert main(["run", str(job), "--resume", "--quiet"]) == 2
+    assert "items.jsonl" in capsys.readouterr().err
+    assert checkpoint(out)["items"] >= written, "what the first run wrote is kept"
+    corpus.write_text("".join(good))
+    assert main(["run", str(job), "--resume", "--quiet"]) == 0
+    assert out.read_bytes() == clean.read_bytes()
