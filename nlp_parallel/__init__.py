@@ -20,6 +20,7 @@ try:
         GatewayLost,
         GatewayStartError,
         HandshakeError,
+        ItemError,
         NlpParallelError,
         OutputAppeared,
         OutputError,
@@ -28,10 +29,10 @@ try:
         PoisonItem,
         SpecError,
     )
-    from .engine import ItemFailure, OnError
     from .gateways import GatewayPool
     from .modules import RemoteModule
     from .research import ParallelChunker, ParallelStemmer, ParallelTagger
+    from .settings import ItemFailure, OnError
     from .specs import GatewaySpec, parse_specs
 
     from remote_tasks.chunk import TagChunker  # noqa: E402  (serial class, usable anywhere)
@@ -50,6 +51,7 @@ __all__ = [
     "GatewaySpec",
     "GatewayStartError",
     "HandshakeError",
+    "ItemError",
     "ItemFailure",
     "NlpParallelError",
     "OnError",

@@ -29,10 +29,12 @@ from types import ModuleType
 from typing import Any
 
 from . import engine
-from .engine import BatchSize, Emit, OnError
+from . import settings as run_settings
+from .errors import ConfigError
 from .forks import sharing
 from .gateways import GatewayPool
 from .modules import RemoteModule
+from .settings import BatchSize, Emit, OnError
 from .specs import SpecsLike
 
 ModuleLike = ModuleType | str | RemoteModule
@@ -49,7 +51,7 @@ def imap(
     timeout: float | None = None,
     start_timeout: float = 60.0,
     on_error: OnError | str = OnError.FAIL,
-    max_restarts: int = engine.MAX_RESTARTS,
+    max_restarts: int = run_settings.MAX_RESTARTS,
 ) -> Iterator[Any]:
     """Apply a remote module to ``args``; yield results in input order.
 
@@ -64,7 +66,7 @@ def imap(
     once for bad arguments; while iterating, the errors listed in
     :func:`nlp_parallel.engine.run`.
     """
-    settings = engine.run_options(options, batch_size, Emit.RESULTS, timeout, start_timeout,
+    settings = run_settings.run_options(options, batch_size, Emit.RESULTS, timeout, start_timeout,
                                    on_error, max_restarts)
     return _flatten(_start(module, args, specs, pool, settings))
 
@@ -80,7 +82,7 @@ def imap_text(
     timeout: float | None = None,
     start_timeout: float = 60.0,
     on_error: OnError | str = OnError.FAIL,
-    max_restarts: int = engine.MAX_RESTARTS,
+    max_restarts: int = run_settings.MAX_RESTARTS,
 ) -> Iterator[str]:
     """Like :func:`imap`, but workers format results as text lines.
 
@@ -90,7 +92,7 @@ def imap_text(
     The driver never decodes them, so writing the chunks to a file costs almost
     nothing.
     """
-    settings = engine.run_options(options, batch_size, Emit.TEXT, timeout, start_timeout,
+    settings = run_settings.run_options(options, batch_size, Emit.TEXT, timeout, start_timeout,
                                    on_error, max_restarts)
     return _start(module, args, specs, pool, settings)
 
@@ -106,10 +108,10 @@ def map(
     timeout: float | None = None,
     start_timeout: float = 60.0,
     on_error: OnError | str = OnError.FAIL,
-    max_restarts: int = engine.MAX_RESTARTS,
+    max_restarts: int = run_settings.MAX_RESTARTS,
 ) -> list[Any]:
     """Seed-compatible: the results of :func:`imap` as a list."""
-    settings = engine.run_options(options, batch_size, Emit.RESULTS, timeout, start_timeout,
+    settings = run_settings.run_options(options, batch_size, Emit.RESULTS, timeout, start_timeout,
                                    on_error, max_restarts)
     results: list[Any] = []
     for batch in _start(module, args, specs, pool, settings):
@@ -127,19 +129,19 @@ def _start(
     args: Iterable[Any],
     specs: SpecsLike,
     pool: GatewayPool | None,
-    settings: engine.RunOptions,
+    settings: run_settings.RunOptions,
 ) -> Iterator[Any]:
     remote = RemoteModule.resolve(module)
     if pool is not None:
         if specs is not None:
-            raise TypeError("give either specs or pool, not both")
+            raise ConfigError("give either specs or pool, not both")
         return engine.run(pool.gateways, remote, args, settings, pool.restart)
     pool = GatewayPool(specs, **sharing(remote, settings.options))
     return _owned(pool, remote, args, settings)
 
 
 def _owned(
-    pool: GatewayPool, module: RemoteModule, args: Iterable[Any], settings: engine.RunOptions
+    pool: GatewayPool, module: RemoteModule, args: Iterable[Any], settings: run_settings.RunOptions
 ) -> Iterator[Any]:
     with pool:
         yield from engine.run(pool.gateways, module, args, settings, pool.restart)

@@ -18,11 +18,10 @@ import functools
 import heapq
 import itertools
 import json
-import math
-import os
 import queue
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,6 @@ import execnet
 
 from . import worker
 from .errors import (
-    ConfigError,
     EncodeError,
     GatewayError,
     GatewayLost,
@@ -40,9 +38,18 @@ from .errors import (
     PoisonItem,
     RemoteTaskError,
 )
-from .gateways import kill
+from .gateways import GatewayWarning, kill
 from .modules import RemoteModule
 from .scheduler import AutoSizer, Batch, FixedSizer, Scheduler, Sizer
+from .settings import (
+    HUNG_AFTER,
+    HUNG_FACTOR,
+    Emit,
+    ItemFailure,
+    OnError,
+    RunOptions,
+    item_text,
+)
 
 if TYPE_CHECKING:
     from .gateways import Gateway
@@ -53,154 +60,8 @@ TICK = 0.25
 BATCH_WINDOW = 2
 #: Items in flight per node for seed-style modules (one item per message).
 SEED_WINDOW = 16
-#: Restarts allowed per gateway, not counting deaths on an item already known to
-#: kill workers (isolating such an item costs a few restarts by design).
-MAX_RESTARTS = 10
 #: Pieces a batch known to hold a worker-killing item is split into, each round.
 SPLIT_WAYS = 8
-#: Without a ``timeout``, a batch is taken for hung after this many times its
-#: expected time (from the gateway's measured speed), and never before
-#: :data:`HUNG_AFTER` seconds (or the seconds the environment variable
-#: ``NLP_PARALLEL_HUNG_AFTER`` gives): no hung item stalls a run for ever, and no
-#: slow but healthy batch is cut short.
-HUNG_FACTOR = 100
-HUNG_AFTER = 300.0
-#: Longest item text quoted in an error message or record.
-ITEM_TEXT = 200
-
-
-class Emit(enum.Enum):
-    """What a run yields: decoded results, or text lines pre-formatted by workers."""
-
-    RESULTS = "json"
-    TEXT = "text"
-
-
-class OnError(enum.Enum):
-    """What a run does with an item the task raises on or that kills workers."""
-
-    FAIL = "fail"  # stop with an error naming the item
-    RECORD = "record"  # put an error record in the item's place and go on
-    SKIP = "skip"  # leave the item out and go on; it is listed in ``failures``
-
-
-@dataclass(frozen=True)
-class ItemFailure:
-    """An item the task could not process.
-
-    ``error_type`` is the exception's class name, or ``WorkerDied`` / ``Timeout``
-    for an item that killed or hung every worker given it; ``item`` is a short text
-    of the item.  Under ``on_error="record"`` results hold one in the item's place.
-    """
-
-    index: int
-    error_type: str
-    message: str
-    item: str
-    traceback: str = ""
-
-    def record(self, index_base: int = 0) -> dict:
-        """The error record written in the item's place: index, type, message."""
-        return {"index": self.index + index_base,
-                "error": {"type": self.error_type, "message": self.message}}
-
-    def line(self, index_base: int = 0) -> str:
-        """:meth:`record` as a JSON line, for text output."""
-        return json.dumps(self.record(index_base), ensure_ascii=False) + "\n"
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How one map runs; validated by :func:`run_options`."""
-
-    options: str  # the task's setup options, JSON-encoded
-    batch_size: int | None  # None: automatic
-    emit: Emit
-    timeout: float | None  # per batch; None: taken for hung at HUNG_FACTOR x expected
-    start_timeout: float
-    on_error: OnError = OnError.FAIL
-    max_restarts: int = MAX_RESTARTS  # per gateway
-    hung_after: float | None = None  # without a timeout, the floor; None: HUNG_AFTER
-
-
-BatchSize = int | str | None
-
-
-def run_options(
-    options: Any = None,
-    batch_size: BatchSize = "auto",
-    emit: Emit = Emit.RESULTS,
-    timeout: float | None = None,
-    start_timeout: float = 60.0,
-    on_error: OnError | str = OnError.FAIL,
-    max_restarts: int = MAX_RESTARTS,
-) -> RunOptions:
-    """Validate run settings; raises :class:`ConfigError` for a bad value."""
-    if batch_size in ("auto", None):
-        size = None
-    elif isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size > 0:
-        size = batch_size
-    else:
-        raise ConfigError(f"batch_size must be 'auto' or a positive integer, not {batch_size!r}")
-    for name, value in (("timeout", timeout), ("start_timeout", start_timeout)):
-        if value is not None and (isinstance(value, bool) or not value > 0):
-            raise ConfigError(f"{name} must be a positive number of seconds, not {value!r}")
-    try:
-        policy = OnError(on_error)
-    except ValueError:
-        raise ConfigError(f"on_error must be one of fail, record, skip, not {on_error!r}") from None
-    if isinstance(max_restarts, bool) or not isinstance(max_restarts, int) or max_restarts < 0:
-        raise ConfigError(f"max_restarts must be a whole number >= 0, not {max_restarts!r}")
-    return RunOptions(encode_options(options), size, emit, timeout, start_timeout,
-                      policy, max_restarts, _hung_after_from_environment())
-
-
-def _hung_after_from_environment() -> float | None:
-    """``NLP_PARALLEL_HUNG_AFTER``: seconds that replace :data:`HUNG_AFTER`."""
-    text = os.environ.get("NLP_PARALLEL_HUNG_AFTER", "").strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (value > 0 and math.isfinite(value)):
-        raise ConfigError(f"environment variable NLP_PARALLEL_HUNG_AFTER: {text!r} is not a "
-                          f"positive number of seconds")
-    return value
-
-
-class RawJSON:
-    """JSON text to splice into task options verbatim.
-
-    A model read from NLTK's JSON files travels as its file text: the driver never
-    parses it and each worker parses it exactly once.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-def encode_options(options: Any) -> str:
-    """Encode task options as one JSON string, splicing :class:`RawJSON` values.
-
-    Raises :class:`ConfigError` for values JSON cannot carry.
-    """
-    raw: list[str] = []
-
-    def placeholder(value: object) -> str:
-        if isinstance(value, RawJSON):
-            raw.append(value.text)
-            return f"\0raw{len(raw) - 1}\0"
-        raise TypeError(f"{type(value).__name__} is not JSON data")
-
-    try:
-        encoded = json.dumps({} if options is None else options, default=placeholder)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"task options must be JSON data: {exc}") from None
-    for i, text in enumerate(raw):
-        encoded = encoded.replace(json.dumps(f"\0raw{i}\0"), text, 1)
-    return encoded
 
 
 def local_nltk_version() -> str | None:
@@ -219,10 +80,6 @@ def check_hello(spec: str, hello: dict, module: RemoteModule) -> None:
 
     Raises :class:`HandshakeError`.
     """
-    import warnings
-
-    from .gateways import GatewayWarning  # the engine needs gateways only for type hints
-
     if hello.get("protocol") != worker.PROTOCOL:
         raise HandshakeError(
             spec, f"worker speaks protocol {hello.get('protocol')}, this driver {worker.PROTOCOL}"
@@ -750,7 +607,7 @@ class Session:
         if all(node.state is _State.DEAD for node in self.nodes):
             reasons = "; ".join(f"{n.gateway}: {n.why}" for n in self.nodes)
             raise GatewayLost(
-                ", ".join(str(n.gateway) for n in self.nodes),
+                tuple(str(n.gateway) for n in self.nodes),
                 f"no gateway left ({reasons})",
                 tuple(sorted(b.start for _, _, b in self.retry)),
             )
@@ -802,20 +659,6 @@ class Session:
         for thread in self._threads:
             thread.join(self.settings.start_timeout)
         self._threads = []
-
-
-def item_text(item: Any) -> str:
-    """A short text of an input item for messages: its text, its tokens joined, or
-    its JSON."""
-    if isinstance(item, dict) and isinstance(item.get("text"), str):
-        text = item["text"]
-    elif isinstance(item, dict) and isinstance(item.get("tokens"), list):
-        text = " ".join(str(t) for t in item["tokens"])
-    elif isinstance(item, str):
-        text = item
-    else:
-        text = json.dumps(item, ensure_ascii=False, default=repr)
-    return text if len(text) <= ITEM_TEXT else text[:ITEM_TEXT - 3] + "..."
 
 
 def _encode(chunk: list[Any], start: int) -> str:

@@ -96,17 +96,32 @@ class HandshakeError(GatewayError):
 
 
 class GatewayLost(GatewayError):
-    """A gateway's process or connection died while it held work.
+    """No gateway is left to run the work: each died more often than allowed.
 
-    ``indexes`` lists the first item index of every batch it held.
+    ``specs`` names every gateway lost (``spec`` is them joined, for the message);
+    ``indexes`` lists the first item index of every batch still to run.
     """
 
-    def __init__(self, spec: str, message: str, indexes: tuple[int, ...] = ()) -> None:
-        super().__init__(spec, message)
+    def __init__(self, specs: tuple[str, ...], message: str,
+                 indexes: tuple[int, ...] = ()) -> None:
+        super().__init__(", ".join(specs), message)
+        self.specs = specs
         self.indexes = indexes
 
 
-class PoisonItem(NlpParallelError):
+class ItemError(NlpParallelError):
+    """An item failed under ``on_error="fail"``: the task raised on it
+    (:class:`RemoteTaskError`) or it killed or hung every worker given it
+    (:class:`PoisonItem`).  ``index`` is its input position (None for a task that
+    failed while setting up), ``item`` a short text of it, ``error_type`` what went
+    wrong there."""
+
+    index: int | None
+    item: str | None
+    error_type: str
+
+
+class PoisonItem(ItemError):
     """One input item killed or hung every worker given it.
 
     ``index`` is its input position, ``item`` a short text of it, ``error_type``
@@ -121,7 +136,7 @@ class PoisonItem(NlpParallelError):
         self.message = message
 
 
-class RemoteTaskError(NlpParallelError):
+class RemoteTaskError(ItemError):
     """A task raised an exception in a worker.
 
     ``index`` is the input position of the failing item (None when the task failed

@@ -15,7 +15,14 @@ from typing import Any
 import yaml
 
 from .corpus import Corpus, CorpusSpec, parse_corpus
-from .engine import MAX_RESTARTS
+from .settings import (
+    MAX_RESTARTS,
+    OnError,
+    check_batch_size,
+    check_max_restarts,
+    check_on_error,
+    check_timeout,
+)
 from .errors import ConfigError, ResourceMissing
 from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
 from .tasks import FAMILIES, Task, family, prepare
@@ -98,10 +105,10 @@ class Job:
     corpus: CorpusSpec
     task: TaskSpec
     specs: GatewaySpecs
-    batch_size: int | str
+    batch_size: int | None  # None: automatic
     timeout: float | None
     output: OutputSpec
-    on_error: str = "fail"  # fail, record or skip
+    on_error: OnError = OnError.FAIL
     max_restarts: int = MAX_RESTARTS  # per gateway
     allow_insecure_socket: bool = False
 
@@ -208,11 +215,11 @@ def parse_job(data: Any, path: str) -> Job:
         corpus=corpus,
         task=task,
         specs=specs,
-        batch_size=_batch_size(data.get("batch_size", "auto")),
-        timeout=_timeout(data.get("timeout")),
+        batch_size=check_batch_size(data.get("batch_size", "auto")),
+        timeout=check_timeout(data.get("timeout")),
         output=output,
         on_error=_on_error(data.get("on_error", "fail"), output),
-        max_restarts=_max_restarts(data.get("max_restarts", MAX_RESTARTS)),
+        max_restarts=check_max_restarts(data.get("max_restarts", MAX_RESTARTS)),
         allow_insecure_socket=allow_socket,
     )
 
@@ -357,37 +364,14 @@ def _spec_list(value: Any) -> Any:
     raise ConfigError(f"specs: expected a list such as [[popen, 2]], not {_kind(value)}")
 
 
-def _batch_size(value: Any) -> int | str:
-    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
-        return value
-    raise ConfigError(f"batch_size: expected auto or a positive integer, not {value!r}")
-
-
-def _timeout(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    raise ConfigError(f"timeout: expected a positive number of seconds, not {value!r}")
-
-
-def _on_error(value: Any, output: OutputSpec) -> str:
-    if value not in ON_ERROR:
-        raise ConfigError(f"on_error: {value!r} is not one of {', '.join(ON_ERROR)}"
-                          + (did_you_mean(value, ON_ERROR) if isinstance(value, str) else ""))
-    if value == "record" and output.format != "jsonl":
+def _on_error(value: Any, output: OutputSpec) -> OnError:
+    policy = check_on_error(value)
+    if policy is OnError.RECORD and output.format != "jsonl":
         raise ConfigError(f"on_error: record puts a JSON error record in a failed item's "
                           f"place, which only output.format jsonl can hold; use skip with "
                           f"{output.format} (failed items are listed in "
                           f"{output.path}.errors.jsonl)")
-    return str(value)
-
-
-def _max_restarts(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    raise ConfigError(f"max_restarts: expected a whole number of restarts per gateway "
-                      f"(0 or more), not {value!r}")
+    return policy
 
 
 def _kind(value: Any) -> str:

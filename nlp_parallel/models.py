@@ -2,7 +2,7 @@
 
 Models travel as the JSON or text NLTK itself stores, never pickled.  Files are read
 through ``nltk.data`` (so its path sandbox applies); JSON is passed on as
-:class:`~nlp_parallel.engine.RawJSON`, so the driver never parses it.
+:class:`~nlp_parallel.settings.RawJSON`, so the driver never parses it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from nltk.corpus.reader.api import CorpusReader
 from nltk.corpus.util import LazyCorpusLoader
 from nltk.tag.perceptron import PerceptronTagger
 
-from .engine import RawJSON
+from .settings import RawJSON
 from .errors import ConfigError, ResourceMissing
 from .tasks.base import did_you_mean
 

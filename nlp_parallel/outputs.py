@@ -248,7 +248,10 @@ class OutputFile:
         try:
             with open(self.checkpoint_path, encoding="utf-8") as f:
                 data = json.load(f)
-            return Checkpoint(**data)
+            saved = Checkpoint(**data)
+            if saved.version != CHECKPOINT_VERSION:
+                raise ValueError(f"version {saved.version!r}, not {CHECKPOINT_VERSION}")
+            return saved
         except (FileNotFoundError, NotADirectoryError):
             return None
         except (OSError, ValueError, TypeError) as exc:

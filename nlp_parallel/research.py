@@ -23,11 +23,12 @@ from nltk.stem.api import StemmerI
 from nltk.tag.api import TaggerI
 from nltk.tree import Tree
 
-from . import engine, tasks
-from .engine import BatchSize, Emit
+from . import engine, settings, tasks
 from .forks import sharing
+from .errors import ConfigError
 from .gateways import GatewayPool
 from .modules import RemoteModule
+from .settings import BatchSize, Emit
 from .specs import SpecsLike
 from .tasks.chunk import encode_chunker, tree_from_data
 from .tasks.tag import encode_tagger
@@ -45,9 +46,9 @@ class _Parallel:
         timeout: float | None,
     ) -> None:
         if specs is not None and pool is not None:
-            raise TypeError("give either specs or pool, not both")
+            raise ConfigError("give either specs or pool, not both")
         self._task = task
-        self._settings = engine.run_options(task.options, batch_size, Emit.RESULTS, timeout)
+        self._settings = settings.run_options(task.options, batch_size, Emit.RESULTS, timeout)
         self._owns_pool = pool is None
         self._module = RemoteModule.resolve(task.module)
         if pool is None:  # forked workers start with the task set up
@@ -108,7 +109,7 @@ class ParallelTagger(_Parallel, TaggerI):
     ) -> None:
         if tagger is not None:
             if options:
-                raise TypeError("give either tagger= or tag task options, not both")
+                raise ConfigError("give either tagger= or tag task options, not both")
             task = tasks.Task("tag", "remote_tasks.tag", {"chain": encode_tagger(tagger)})
         else:
             task = tasks.prepare("tag", options)
@@ -141,19 +142,23 @@ class ParallelChunker(_Parallel, ChunkParserI):
     ) -> None:
         if chunker is not None:
             if options:
-                raise TypeError("give either chunker= or chunk task options, not both")
+                raise ConfigError("give either chunker= or chunk task options, not both")
             task = tasks.Task("chunk", "remote_tasks.chunk", encode_chunker(chunker))
         else:
             task = tasks.prepare("chunk", options)
         super().__init__(task, specs, pool, batch_size, timeout)
 
     def parse(self, tokens: list[tuple[str, str]]) -> Tree:
-        return self.parse_sents([tokens])[0]
+        return next(self.parse_sents([tokens]))
 
-    def parse_sents(self, sents: Iterable[list[tuple[str, str]]]) -> list[Tree]:  # type: ignore[override]
-        """Chunk many tagged sentences in one parallel pass."""
+    def parse_sents(  # type: ignore[override]
+        self, sents: Iterable[list[tuple[str, str]]]
+    ) -> Iterator[Tree]:
+        """Chunk many tagged sentences in one parallel pass; an iterator of trees, as
+        NLTK's ``ParserI.parse_sents`` returns, yielded as batches arrive."""
         items = ([list(pair) for pair in sent] for sent in sents)
-        return [tree_from_data(result["tree"]) for result in self._map(items)]
+        return (tree_from_data(result["tree"]) for batch in self._batches(items)
+                for result in batch)
 
     def accuracy(self, gold: Iterable[Tree]) -> ChunkScore:
         """Like ``ChunkParserI.accuracy``, but chunks all sentences in one pass."""

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .corpus import Corpus, open_corpus
-from .engine import Emit, ItemFailure, OnError, RunOptions, Session, run_options
+from .engine import Session
+from .settings import Emit, ItemFailure, RunOptions, run_options
 from .errors import ConfigError
 from .forks import sharing
 from .gateways import GatewayPool
@@ -119,7 +120,7 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
                            for f in session.failures[len(failures):]]
                     failures += new
                     out.write(chunk if isinstance(chunk, str) else _json_lines(chunk),
-                              done + session.delivered, map(_error_record, new))
+                              done + session.delivered, (f.listing() for f in new))
                     if progress is not None:
                         progress(session.delivered - reported)
                         reported = session.delivered
@@ -174,17 +175,8 @@ def output_settings(job: Job) -> dict[str, Any]:
         "corpus": corpus,
         "task": dataclasses.asdict(job.task),
         "output.format": job.output.format,
-        "on_error": job.on_error,
+        "on_error": job.on_error.value,
     }
-
-
-def _error_record(failure: ItemFailure) -> dict[str, Any]:
-    """The line of ``OUTPUT.errors.jsonl`` that lists a failed item."""
-    record = {"index": failure.index, "type": failure.error_type,
-              "message": failure.message, "item": failure.item}
-    if failure.traceback:
-        record["traceback"] = failure.traceback
-    return record
 
 
 def plan_job(job: Job, index_base: int | None = None) -> tuple[RemoteModule, RunOptions]:
@@ -218,7 +210,7 @@ def plan_job(job: Job, index_base: int | None = None) -> tuple[RemoteModule, Run
         options["output"] = {"format": job.output.format, "index_base": base}
     emit = Emit.TEXT if module.batched else Emit.RESULTS
     return module, run_options(options, job.batch_size, emit, job.timeout,
-                               on_error=OnError(job.on_error), max_restarts=job.max_restarts)
+                               on_error=job.on_error, max_restarts=job.max_restarts)
 
 
 def _json_lines(results: list[Any]) -> str:

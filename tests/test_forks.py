@@ -20,7 +20,7 @@ import pytest
 import nlp_parallel
 from conftest import wait_gone
 from nlp_parallel import GatewayPool, GatewayStartError, RemoteTaskError, worker
-from nlp_parallel.engine import encode_options
+from nlp_parallel.settings import encode_options
 from nlp_parallel.forks import Setup
 from nlp_parallel.modules import RemoteModule
 from remote_modules import batched_double, pids, setup_pid

@@ -563,3 +563,16 @@ def test_bad_data_found_by_a_resumed_run_keeps_what_earlier_runs_wrote(tmp_path,
     corpus.write_text("".join(good))
     assert main(["run", str(job), "--resume", "--quiet"]) == 0
     assert out.read_bytes() == clean.read_bytes()
+
+
+def test_a_checkpoint_of_another_version_is_not_resumed(tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    job = treebank_job(tmp_path, out)
+    interrupted(job, 100)
+    saved = checkpoint(out)
+    beside(out, "checkpoint").write_text(json.dumps({**saved, "version": 99}))
+    assert main(["run", str(job), "--resume"]) == 2
+    assert lines(capsys.readouterr().err) == [
+        f"nlp-parallel: error: {job}: output.path: {out}.checkpoint is not a checkpoint this "
+        f"version can read (version 99, not 1); pass --overwrite (without --resume) to "
+        f"start over"]

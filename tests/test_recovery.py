@@ -11,7 +11,8 @@ import pytest
 
 import nlp_parallel
 from nlp_parallel import GatewayLost, GatewayPool, ItemFailure, PoisonItem, RemoteTaskError
-from nlp_parallel.engine import Emit, Session, run_options
+from nlp_parallel.engine import Session
+from nlp_parallel.settings import Emit, run_options
 from nlp_parallel.modules import RemoteModule
 from remote_modules import faulty, pids, seed_faulty
 
@@ -63,8 +64,9 @@ def test_no_gateway_left_is_a_clear_error():
     with GatewayPool([("popen", 1)]) as pool:
         results = nlp_parallel.imap(pids, range(1000), pool=pool, max_restarts=0)
         os.kill(next(results), signal.SIGKILL)
-        with pytest.raises(GatewayLost, match="no gateway left .*worker process exited"):
+        with pytest.raises(GatewayLost, match="no gateway left .*worker process exited") as info:
             list(results)
+        assert info.value.specs == (str(pool.gateways[0]),)
 
 
 # -- an item that raises ---------------------------------------------------------

@@ -67,14 +67,16 @@ def test_parallel_chunker_matches_regexp_parser_and_its_score():
     serial = RegexpParser(grammar)
     with ParallelChunker(specs=[("popen", 2)], grammar=grammar) as chunker:
         sents = [t.leaves() for t in gold]
-        assert chunker.parse_sents(sents) == [serial.parse(s) for s in sents]
+        trees = chunker.parse_sents(sents)
+        assert iter(trees) is trees, "an iterator, as NLTK's ParserI.parse_sents returns"
+        assert list(trees) == [serial.parse(s) for s in sents]
         assert chunker.parse(sents[0]) == serial.parse(sents[0])
         ours, theirs = chunker.accuracy(gold), serial.accuracy(gold)
         assert (ours.accuracy(), ours.precision(), ours.recall(), ours.f_measure()) == (
             theirs.accuracy(), theirs.precision(), theirs.recall(), theirs.f_measure()
         )
     with ParallelChunker(specs=[("popen", 2)], chunker=serial) as chunker:
-        assert chunker.parse_sents(sents[:50]) == [serial.parse(s) for s in sents[:50]]
+        assert list(chunker.parse_sents(sents[:50])) == [serial.parse(s) for s in sents[:50]]
 
 
 def test_trained_chunker_score_through_the_research_api():

@@ -25,7 +25,7 @@ from nltk.tag.sequential import (
     UnigramTagger,
 )
 
-from ..engine import RawJSON
+from ..settings import RawJSON
 from ..errors import ConfigError
 from ..models import find, perceptron_params, training_sents
 from .base import OptionReader, did_you_mean
