@@ -21,12 +21,12 @@ from dataclasses import replace
 from typing import Any
 
 from . import __version__
-from .corpus import open_corpus
 from .engine import local_nltk_version
 from .errors import ConfigError, NlpParallelError, RemoteTaskError, ResourceMissing
 from .gateways import GatewayPool, GatewayWarning
 from .jobs import Job, in_job, load_job
-from .runner import Progress, RunSummary, expected_items, output_file, plan_job, run_job
+from .plan import open_plan, output_file
+from .runner import Progress, RunSummary, run_plan
 from .signals import Terminated, interrupt_behind, sigterm_raises
 from .specs import GatewaySpecs, crowding, parse_specs, read_hosts_file, with_min_gateways
 
@@ -135,8 +135,8 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
     job = _load(args)
     out = output_file(job)
     try:
-        with _progress(args.quiet, job) as progress:
-            summary = run_job(job, progress=progress, resume=args.resume)
+        with open_plan(job) as plan, _progress(args.quiet, plan.expected) as progress:
+            summary = run_plan(plan, progress=progress, resume=args.resume)
     except (ConfigError, ResourceMissing):  # bad input: refused before anything started
         raise
     except BaseException:  # a run stopped early: say how to continue it
@@ -157,11 +157,9 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
 
 def cmd_validate(args: argparse.Namespace, result: _Result) -> int:
     job = _load(args)
-    with in_job(job.file):
-        with open_corpus(job.corpus) as corpus:
-            corpus.check()
-        output_file(job).check()
-        plan_job(job)
+    with open_plan(job) as plan:
+        plan.output_file().check()
+        plan.settings()  # prepares the task: its options, models and input
     crowded = crowding(job.specs)
     if crowded:  # as run would warn, starting them
         warnings.warn(GatewayWarning(crowded), stacklevel=1)
@@ -217,15 +215,8 @@ def _command_line_specs(
     return with_min_gateways(specs, min_gateways)
 
 
-def _total(job: Job) -> int | None:
-    """The item count when known without reading the corpus; a limit bounds it."""
-    with in_job(job.file), open_corpus(job.corpus) as corpus:
-        corpus.check()
-        return expected_items(job, corpus)
-
-
 @contextlib.contextmanager
-def _progress(quiet: bool, job: Job) -> Iterator[Progress | None]:
+def _progress(quiet: bool, total: int | None) -> Iterator[Progress | None]:
     """A tqdm bar's ``update`` on stderr, only on a terminal: in a log it is noise
     around the summary.
 
@@ -242,7 +233,7 @@ def _progress(quiet: bool, job: Job) -> Iterator[Progress | None]:
     # No monitor thread (the bar redraws on updates anyway): while the driver runs
     # one thread, its gateways' fork server can be forked from it (see forks.py).
     tqdm.monitor_interval = 0
-    bar = tqdm(total=_total(job), unit=" sent", file=sys.stderr, mininterval=0.5,
+    bar = tqdm(total=total, unit=" sent", file=sys.stderr, mininterval=0.5,
                dynamic_ncols=True)
     try:
         yield bar.update

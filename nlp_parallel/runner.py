@@ -20,22 +20,18 @@ import contextlib
 import dataclasses
 import itertools
 import json
-import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .corpus import Corpus, open_corpus
 from .engine import Session
-from .settings import Emit, ItemFailure, RunOptions, run_options
-from .errors import ConfigError
 from .forks import sharing
 from .gateways import GatewayPool
-from .jobs import Job, check_input, in_job, prepare_task
+from .jobs import Job
 from .modules import RemoteModule
-from .outputs import OutputFile
+from .plan import Plan, open_plan
+from .settings import ItemFailure, RunOptions
 
 #: Called with the number of items each written chunk adds (``tqdm.update`` fits).
 Progress = Callable[[int], object]
@@ -83,26 +79,27 @@ def run_job(job: Job, progress: Progress | None = None, resume: bool = False,
     full disk: what the last checkpoint records is kept), and the errors
     :func:`nlp_parallel.map` raises while running.
     """
-    with in_job(job.file), open_corpus(job.corpus) as corpus:
-        return _run(job, corpus, progress, resume, pool)
+    with open_plan(job) as plan:
+        return run_plan(plan, progress, resume, pool)
 
 
-def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
-         borrowed: GatewayPool | None) -> RunSummary:
-    corpus.check()
-    out = output_file(job)
+def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
+             pool: GatewayPool | None = None) -> RunSummary:
+    """:func:`run_job` for a job planned already (its corpus open and checked)."""
+    job = plan.job
+    out = plan.output_file()
     if resume and out.finished():
         return RunSummary(job.output.path, 0, None, 0.0, {}, already_complete=True)
     started = time.perf_counter()
     saved = out.check(resume)
     done = saved.items if saved is not None else 0
     base = job.corpus.start + done
-    module, settings = plan_job(job, index_base=base)  # before any output is created
+    module, settings = plan.module, plan.settings(done)  # before any output is created
     with out:
         out.open(resume)
         counter = _TokenCounter()
-        items = counter.count(itertools.islice(corpus.items(), done, None))
-        expected = expected_items(job, corpus)
+        items = counter.count(itertools.islice(plan.corpus.items(), done, None))
+        borrowed = pool
         pool = borrowed or _pool(job, module, settings)
         with contextlib.nullcontext() if borrowed else contextlib.closing(pool):
             pool.start(background=True)
@@ -114,7 +111,7 @@ def _run(job: Job, corpus: Corpus, progress: Progress | None, resume: bool,
             failures: list[ItemFailure] = []  # by corpus index
             try:
                 reported = 0
-                left = None if expected is None else max(expected - done, 0)
+                left = None if plan.expected is None else max(plan.expected - done, 0)
                 for chunk in session.run(items, total=left):
                     new = [dataclasses.replace(f, index=f.index + base)
                            for f in session.failures[len(failures):]]
@@ -154,65 +151,6 @@ def _pool(job: Job, module: RemoteModule, settings: RunOptions) -> GatewayPool:
     return GatewayPool(job.specs, **sharing(module, settings.options))
 
 
-def expected_items(job: Job, corpus: Corpus) -> int | None:
-    """How many items the job's corpus yields, when known without reading it;
-    otherwise at most its ``limit`` (None without one)."""
-    total = corpus.total()
-    return job.corpus.limit if total is None else total
-
-
-def output_file(job: Job) -> OutputFile:
-    """The job's output, with the settings that must not change across a resume."""
-    return OutputFile(job.output.path, job.output.overwrite, settings=output_settings(job),
-                      first_index=job.corpus.start)
-
-
-def output_settings(job: Job) -> dict[str, Any]:
-    """What shapes the output's bytes; gateways, batch sizes and timeouts do not."""
-    corpus = dataclasses.asdict(job.corpus)
-    corpus.pop("where", None)
-    return {
-        "corpus": corpus,
-        "task": dataclasses.asdict(job.task),
-        "output.format": job.output.format,
-        "on_error": job.on_error.value,
-    }
-
-
-def plan_job(job: Job, index_base: int | None = None) -> tuple[RemoteModule, RunOptions]:
-    """The module the workers run and its settings; raises ConfigError / ResourceMissing.
-
-    Every entry point -- ``run``, ``validate``, :func:`run_job` -- comes through here,
-    so a task that cannot take the corpus's items (:func:`~.jobs.check_input`) is
-    refused here, before its models load.  ``index_base`` is the corpus index of the
-    first item sent (default: the corpus's ``start``)."""
-    with open_corpus(job.corpus) as corpus:
-        check_input(job.task, corpus)
-    task = prepare_task(job.task)
-    if job.task.name == "module":  # a user's module, found beside the job file
-        sys.path.insert(0, os.path.dirname(os.path.abspath(job.file)))
-        try:
-            module = RemoteModule.resolve(task.module)
-        except ConfigError as exc:
-            raise ConfigError(f"task.module: {exc}") from None
-        finally:
-            sys.path.pop(0)
-        options: Any = task.options
-    else:  # every built-in task runs as a pipeline, which formats the output lines
-        module = RemoteModule.resolve("remote_tasks.pipeline")
-        if task.name == "pipeline":
-            options = dict(task.options)
-        else:
-            step = RemoteModule.resolve(task.module)
-            options = {"steps": [{"name": task.name, "source": step.source,
-                                  "filename": step.filename, "options": dict(task.options)}]}
-        base = job.corpus.start if index_base is None else index_base
-        options["output"] = {"format": job.output.format, "index_base": base}
-    emit = Emit.TEXT if module.batched else Emit.RESULTS
-    return module, run_options(options, job.batch_size, emit, job.timeout,
-                               on_error=job.on_error, max_restarts=job.max_restarts)
-
-
 def _json_lines(results: list[Any]) -> str:
     """Seed-style modules return results, written one JSON line each."""
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
@@ -231,4 +169,4 @@ class _TokenCounter:
             yield item
 
 
-__all__ = ["Progress", "RunSummary", "expected_items", "plan_job", "run_job"]
+__all__ = ["Progress", "RunSummary", "run_job", "run_plan"]

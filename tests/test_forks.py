@@ -188,6 +188,7 @@ def test_a_pool_closed_while_it_starts_in_the_background_leaves_nothing(no_orpha
 def test_a_job_prepares_the_built_in_task_but_never_a_users_module(tmp_path):
     from nlp_parallel import runner
     from nlp_parallel.jobs import load_job
+    from nlp_parallel.plan import open_plan
 
     (tmp_path / "my_count.py").write_text("def process(item):\n    return len(item)\n")
     for name, task in [("builtin", "{name: stem}"), ("user", "{name: module, module: my_count}")]:
@@ -195,10 +196,12 @@ def test_a_job_prepares_the_built_in_task_but_never_a_users_module(tmp_path):
             f"corpus: {{name: treebank, view: sents, limit: 10}}\ntask: {task}\n"
             f"output: {{path: {tmp_path / name}.jsonl}}\n")
     job = load_job(str(tmp_path / "builtin.yaml"))
-    module, settings = runner.plan_job(job)
+    with open_plan(job) as plan:
+        module, settings = plan.module, plan.settings()
     assert runner._pool(job, module, settings).prepare == Setup.of(module, settings.options)
     job = load_job(str(tmp_path / "user.yaml"))
-    module, settings = runner.plan_job(job)
+    with open_plan(job) as plan:
+        module, settings = plan.module, plan.settings()
     assert runner._pool(job, module, settings).prepare is None
 
 

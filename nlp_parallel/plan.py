@@ -1,0 +1,123 @@
+"""One plan per run: what a job will do, decided once, before anything starts.
+
+``run``, ``validate``, the progress bar's total and :func:`~nlp_parallel.runner.run_job`
+all work from a :class:`Plan`, so a run opens and checks its corpus once::
+
+    with open_plan(load_job("corpora_configs/treebank_tag.yaml")) as plan:
+        plan.output_file().check()
+        module, settings = plan.module, plan.settings()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .corpus import Corpus, open_corpus
+from .errors import ConfigError
+from .jobs import Job, check_input, in_job, prepare_task
+from .modules import RemoteModule
+from .outputs import OutputFile
+from .settings import Emit, RunOptions, run_options
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A job with its corpus open and checked, and what is known before reading it.
+
+    The task -- the module the workers run and its options, models included -- is
+    prepared on first use (:attr:`module`, :meth:`settings`), after the output has
+    been checked, so that a resume of a finished output loads no model.
+    """
+
+    job: Job
+    corpus: Corpus
+    #: Items the corpus yields when known without reading it; else at most its
+    #: ``limit`` (None without one).
+    expected: int | None
+
+    # (Frozen, yet the task is cached: cached_property writes the instance's
+    # __dict__ directly.)
+
+    @functools.cached_property
+    def _task(self) -> tuple[RemoteModule, Any]:
+        """Raises ConfigError / ResourceMissing; a task that cannot take the corpus's
+        items (:func:`~nlp_parallel.jobs.check_input`) is refused before its models
+        load."""
+        job = self.job
+        check_input(job.task, self.corpus)
+        task = prepare_task(job.task)
+        if job.task.name == "module":  # a user's module, found beside the job file
+            sys.path.insert(0, os.path.dirname(os.path.abspath(job.file)))
+            try:
+                module = RemoteModule.resolve(task.module)
+            except ConfigError as exc:
+                raise ConfigError(f"task.module: {exc}") from None
+            finally:
+                sys.path.pop(0)
+            return module, task.options
+        # Every built-in task runs as a pipeline, which formats the output lines.
+        if task.name == "pipeline":
+            return RemoteModule.resolve("remote_tasks.pipeline"), dict(task.options)
+        step = RemoteModule.resolve(task.module)
+        return RemoteModule.resolve("remote_tasks.pipeline"), {"steps": [
+            {"name": task.name, "source": step.source, "filename": step.filename,
+             "options": dict(task.options)}]}
+
+    @property
+    def module(self) -> RemoteModule:
+        """The module the workers run."""
+        return self._task[0]
+
+    def settings(self, done: int = 0) -> RunOptions:
+        """The run's settings, for a run that starts ``done`` items past the corpus's
+        ``start`` (a resumed one): built-in tasks number their output lines from
+        there."""
+        module, options = self._task
+        if self.job.task.name != "module":
+            options = {**options, "output": {"format": self.job.output.format,
+                                             "index_base": self.job.corpus.start + done}}
+        emit = Emit.TEXT if module.batched else Emit.RESULTS
+        job = self.job
+        return run_options(options, job.batch_size, emit, job.timeout,
+                           on_error=job.on_error, max_restarts=job.max_restarts)
+
+    def output_file(self) -> OutputFile:
+        """The job's output, with the settings that must not change across a resume."""
+        return output_file(self.job)
+
+
+@contextlib.contextmanager
+def open_plan(job: Job) -> Iterator[Plan]:
+    """Open and check ``job``'s corpus, and plan the run over it.
+
+    Errors raised inside the block name the job file (:func:`~nlp_parallel.jobs.in_job`).
+    """
+    with in_job(job.file), open_corpus(job.corpus) as corpus:
+        corpus.check()
+        total = corpus.total()
+        yield Plan(job, corpus, job.corpus.limit if total is None else total)
+
+
+def output_file(job: Job) -> OutputFile:
+    """``job``'s output, with the settings that must not change across a resume."""
+    return OutputFile(job.output.path, job.output.overwrite, settings=output_settings(job),
+                      first_index=job.corpus.start)
+
+
+def output_settings(job: Job) -> dict[str, Any]:
+    """What shapes the output's bytes; gateways, batch sizes and timeouts do not."""
+    corpus = dataclasses.asdict(job.corpus)
+    corpus.pop("where", None)
+    return {
+        "corpus": corpus,
+        "task": dataclasses.asdict(job.task),
+        "output.format": job.output.format,
+        "on_error": job.on_error.value,
+    }
