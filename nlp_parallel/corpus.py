@@ -49,7 +49,7 @@ from nltk.tree import Tree
 
 from .errors import ConfigError, ResourceMissing
 from .models import corpus_resource
-from .tasks.base import OptionReader, did_you_mean
+from .options import OptionReader, did_you_mean
 
 Kind = Literal["tokens", "tagged", "text"]
 Record = dict[str, Any]
