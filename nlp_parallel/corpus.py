@@ -49,7 +49,7 @@ from nltk.tree import Tree
 
 from .errors import ConfigError, ResourceMissing
 from .models import corpus_resource
-from .options import OptionReader, did_you_mean
+from .options import OptionReader, did_you_mean, reject_unknown_keys
 
 Kind = Literal["tokens", "tagged", "text"]
 Record = dict[str, Any]
@@ -127,12 +127,7 @@ def parse_corpus(value: object, where: str = "corpus", base_dir: str = ".") -> C
     """
     if not isinstance(value, Mapping):
         raise ConfigError(f"{where}: expected a mapping, not {type(value).__name__}")
-    for key in value:
-        if key not in KEYS:
-            raise ConfigError(
-                f"{where}.{key}: unknown key{did_you_mean(str(key), KEYS)}; "
-                f"valid keys: {', '.join(KEYS)}"
-            )
+    reject_unknown_keys(value, KEYS, f"{where}.")
     options = OptionReader("corpus", value, where)
     name = _nonempty(options, "name")
     path = _nonempty(options, "path")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .errors import ConfigError, ResourceMissing
@@ -20,6 +20,17 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the choice closest to ``word``, or "" if none is close."""
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def reject_unknown_keys(mapping: Mapping[Any, Any], keys: Sequence[str], prefix: str) -> None:
+    """Raise :class:`ConfigError` ``{prefix}{key}: unknown key...`` for the first key of
+    ``mapping`` not in ``keys``, suggesting a close one and listing the valid keys."""
+    for key in mapping:
+        if key not in keys:
+            raise ConfigError(
+                f"{prefix}{key}: unknown key{did_you_mean(str(key), keys)}; "
+                f"valid keys: {', '.join(keys)}"
+            )
 
 
 class OptionReader:
