@@ -24,9 +24,9 @@ from .settings import (
     check_timeout,
 )
 from .errors import ConfigError, ResourceMissing
+from .options import did_you_mean
 from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
 from .tasks import FAMILIES, Task, family, prepare
-from .tasks.base import did_you_mean
 from .tasks.pipeline import input_need
 
 TOP_KEYS = ("corpus", "task", "specs", "batch_size", "timeout", "on_error", "max_restarts",

@@ -21,7 +21,7 @@ from nltk.tag.perceptron import PerceptronTagger
 
 from .settings import RawJSON
 from .errors import ConfigError, ResourceMissing
-from .tasks.base import did_you_mean
+from .options import did_you_mean
 
 
 #: NLTK's perceptron tagger packages are named this and their language.

@@ -19,7 +19,8 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import ConfigError, ResourceMissing
-from .base import OptionReader, Task, did_you_mean
+from ..options import OptionReader, did_you_mean
+from .base import Task
 
 #: Task name -> the driver-side module of its family, imported when first used.
 FAMILIES: Mapping[str, str] = {

@@ -11,7 +11,7 @@ from remote_tasks.chunk import TagChunker
 
 from ..errors import ConfigError
 from ..models import training_sents
-from .base import OptionReader
+from ..options import OptionReader
 
 NAME = "chunk"
 MODULE = "remote_tasks.chunk"

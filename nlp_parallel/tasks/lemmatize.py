@@ -21,7 +21,7 @@ from nltk.corpus import wordnet
 from nltk.corpus.reader.wordnet import ADJ, ADJ_SAT, ADV, NOUN, VERB
 
 from ..errors import ResourceMissing
-from .base import OptionReader
+from ..options import OptionReader
 
 NAME = "lemmatize"
 MODULE = "remote_tasks.lemmatize"

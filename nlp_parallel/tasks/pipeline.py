@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..modules import RemoteModule
-from .base import OptionReader
+from ..options import OptionReader
 
 NAME = "pipeline"
 MODULE = "remote_tasks.pipeline"

@@ -14,7 +14,7 @@ from typing import Any
 from nltk.stem import LancasterStemmer, PorterStemmer, RegexpStemmer, SnowballStemmer
 
 from .. import models
-from .base import OptionReader
+from ..options import OptionReader
 
 NAME = "stem"
 MODULE = "remote_tasks.stem"

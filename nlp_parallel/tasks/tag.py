@@ -28,7 +28,7 @@ from nltk.tag.sequential import (
 from ..settings import RawJSON
 from ..errors import ConfigError
 from ..models import find, perceptron_params, training_sents
-from .base import OptionReader, did_you_mean
+from ..options import OptionReader, did_you_mean
 
 NAME = "tag"
 MODULE = "remote_tasks.tag"

@@ -22,7 +22,7 @@ from nltk import redos
 
 from .. import models
 from ..errors import ResourceMissing
-from .base import OptionReader, did_you_mean
+from ..options import OptionReader, did_you_mean
 
 NAME = "tokenize"
 MODULE = "remote_tasks.tokenize"

@@ -1,0 +1,192 @@
+"""The opened corpus: :func:`open_corpus` makes a :class:`Corpus` of a
+:class:`~.spec.CorpusSpec`, which checks it against the catalogue and streams its
+records from a source.
+
+NLTK 3.10's path sandbox (``nltk.pathsec``) refuses files outside its data roots.
+A corpus of the user's files authorizes exactly the directory its glob is rooted
+at (``texts`` for ``texts/**/*.txt``) by appending it to ``nltk.data.path`` when it
+is first checked or read; :meth:`Corpus.close` removes that one entry again (a
+later ``check`` or ``items`` appends it anew).  ``nltk.data.path`` is process-wide:
+while a corpus is open, NLTK may read any file under that directory, and
+``nltk.data.find`` searches it last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+import nltk
+
+from ..errors import ConfigError
+from .catalogue import check_view, named_reader, offered_views, select_fileids
+from .sources import (
+    FORMAT_READERS,
+    READER_VIEWS,
+    JsonlSource,
+    Kind,
+    Record,
+    Source,
+    UserFiles,
+)
+from .spec import FORMAT_VIEWS, CorpusSpec, glob_root
+
+
+class Corpus:
+    """One opened :class:`CorpusSpec`, read as :mod:`.sources` says.
+
+    ``kind`` says what each item carries: ``tokens``, ``tagged`` (tokens and tags)
+    or ``text``.  Use it as a context manager, or call :meth:`close`, to release the
+    sandbox authorization of a path corpus.
+    """
+
+    def __init__(self, spec: CorpusSpec) -> None:
+        self.spec = spec
+        self.kind: Kind = _kind(spec)
+        self._source: Source | None = None
+        self._authorized: str | None = None
+
+    def __enter__(self) -> Corpus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check(self) -> None:
+        """Check what can be checked without reading the corpus: the name, that it is
+        installed, the view, fileids, categories, that the glob matches files the
+        sandbox will open.  Raises :class:`ConfigError` or :class:`ResourceMissing`."""
+        self._prepared()
+
+    def items(self) -> Iterator[Record]:
+        """Records ``{"fileid", "tokens"}``, ``{"fileid", "tokens", "tags"}`` or
+        ``{"fileid", "text"}`` in corpus order, from item ``start``, at most ``limit``.
+
+        Checks first (raising as :meth:`check` does); bad user data found while
+        reading raises :class:`ConfigError` naming the file (and line, for JSONL).
+        """
+        source = self._prepared()
+        fileids, skip = source.fileids, self.spec.start
+        if source.one_per_file:  # skip whole files without reading them
+            fileids, skip = fileids[skip:], 0
+        return _records(source, fileids, skip, self.spec.limit)
+
+    def views(self) -> dict[str, Kind]:
+        """The views this corpus offers, each with what its items carry, in ``VIEWS``
+        order.  Checks first, raising as :meth:`check` does."""
+        source = self._prepared()
+        if self.spec.format is not None:
+            offered: Sequence[str] = FORMAT_VIEWS[self.spec.format]
+        else:
+            offered = offered_views(source.reader)
+        return {view: _kind(replace(self.spec, view=view)) for view in offered}
+
+    def total(self) -> int | None:
+        """The number of items :meth:`items` yields when that is known without reading
+        (a ``raw`` view of files, or ``limit: 0``); else None."""
+        if self.spec.limit == 0:
+            return 0
+        source = self._prepared()
+        if not source.one_per_file:
+            return None
+        count = max(0, len(source.fileids) - self.spec.start)
+        return count if self.spec.limit is None else min(count, self.spec.limit)
+
+    def close(self) -> None:
+        """Remove the directory this corpus authorized from ``nltk.data.path``."""
+        self._source = None
+        if self._authorized is not None:
+            entries = nltk.data.path
+            for i in range(len(entries) - 1, -1, -1):  # our own entry: the last equal one
+                if entries[i] == self._authorized:
+                    del entries[i]
+                    break
+            self._authorized = None
+
+    def _prepared(self) -> Source:
+        if self._source is None:
+            try:
+                self._source = self._open_named() if self.spec.name else self._open_files()
+            except BaseException:
+                self.close()
+                raise
+        return self._source
+
+    def _open_named(self) -> Source:
+        spec = self.spec
+        assert spec.name is not None
+        reader = named_reader(spec.name, spec.where)
+        check_view(reader, spec.view, f"{spec.where}.view", spec.name)
+        fileids = select_fileids(reader, spec, spec.name)
+        return Source(reader, spec.view, fileids, READER_VIEWS[spec.view][1])
+
+    def _open_files(self) -> Source:
+        spec = self.spec
+        assert spec.path is not None and spec.format is not None
+        root = glob_root(spec.path)
+        matches = sorted(m for m in glob.glob(spec.path, recursive=True) if os.path.isfile(m))
+        if not matches:
+            raise ConfigError(f"{spec.where}.path: {spec.path!r} matches no file")
+        for match in matches:
+            problem = _sandbox_problem(root, match)
+            if problem:
+                raise ConfigError(f"{spec.where}.path: {match} {problem}")
+        self._authorized = os.path.abspath(root)
+        nltk.data.path.append(self._authorized)
+        every = [os.path.relpath(m, root).replace(os.sep, "/") for m in matches]
+        reader = FORMAT_READERS[spec.format](self._authorized, every, spec.encoding)
+        fileids = select_fileids(reader, spec, spec.path)
+        files = UserFiles(root, spec.format, spec.encoding, f"{spec.where}.path")
+        if spec.format == "jsonl":
+            return JsonlSource(reader, spec.view, fileids, files)
+        if spec.format == "text" and spec.view == "paras":  # text, not the reader's paras()
+            return Source(reader, spec.view, fileids, READER_VIEWS["raw"][1], files)
+        if spec.view != "raw":
+            check_view(reader, spec.view, f"{spec.where}.view", f"{spec.format} files")
+        return Source(reader, spec.view, fileids, READER_VIEWS[spec.view][1], files)
+
+
+def open_corpus(spec: CorpusSpec) -> Corpus:
+    """A :class:`Corpus` for ``spec``; nothing is looked up or read yet."""
+    return Corpus(spec)
+
+
+def _kind(spec: CorpusSpec) -> Kind:
+    if spec.format == "text" and spec.view == "paras":
+        return "text"  # a paragraph of user text is handed on untokenized
+    return READER_VIEWS[spec.view][0]
+
+
+def _records(
+    source: Source, fileids: Sequence[str], skip: int, limit: int | None
+) -> Iterator[Record]:
+    if limit == 0:
+        return
+    for fileid in fileids:
+        with contextlib.closing(source.read(fileid)) as records:
+            for record in records:
+                if skip:
+                    skip -= 1
+                    continue
+                yield {"fileid": fileid, **record}
+                if limit is not None:
+                    limit -= 1
+                    if limit == 0:
+                        return
+
+
+def _sandbox_problem(root: str, path: str) -> str | None:
+    """Why NLTK's sandbox would refuse to open ``path`` under ``root``, or None."""
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symbolic link, which NLTK's path sandbox refuses to open"
+    if st.st_nlink > 1:
+        return f"has {st.st_nlink} hard links, which NLTK's path sandbox refuses to open"
+    real_root = os.path.realpath(root)
+    if os.path.commonpath([real_root, os.path.realpath(path)]) != real_root:
+        return f"lies outside {root} once links are followed, which NLTK's path sandbox refuses"
+    return None
