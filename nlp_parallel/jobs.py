@@ -24,7 +24,7 @@ from .settings import (
     check_timeout,
 )
 from .errors import ConfigError, ResourceMissing
-from .options import did_you_mean
+from .options import did_you_mean, reject_unknown_keys
 from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
 from .tasks import FAMILIES, Task, family, prepare
 from .tasks.pipeline import input_need
@@ -198,7 +198,7 @@ def parse_job(data: Any, path: str) -> Job:
     if not isinstance(data, dict):
         raise ConfigError(f"expected a mapping of {', '.join(TOP_KEYS)}, "
                           f"not {_kind(data)}")
-    _known_keys(data, TOP_KEYS, "")
+    reject_unknown_keys(data, TOP_KEYS, "")
     for key in ("corpus", "task", "output"):
         if key not in data:
             raise ConfigError(f"{key}: missing; a job needs corpus, task and output")
@@ -252,7 +252,7 @@ def parse_gateways(data: dict, base_dir: str, allow_insecure_socket: bool) -> Ga
 def parse_task(value: Any) -> TaskSpec:
     if not isinstance(value, dict):
         raise ConfigError(f"task: expected a mapping with name and options, not {_kind(value)}")
-    _known_keys(value, TASK_KEYS, "task.")
+    reject_unknown_keys(value, TASK_KEYS, "task.")
     name = value.get("name")
     if name not in TASK_NAMES:
         raise ConfigError(f"task.name: {name!r} is not one of {', '.join(TASK_NAMES)}"
@@ -330,7 +330,7 @@ def prepare_task(spec: TaskSpec) -> Task:
 def parse_output(value: Any, task: TaskSpec) -> OutputSpec:
     if not isinstance(value, dict):
         raise ConfigError(f"output: expected a mapping with path and format, not {_kind(value)}")
-    _known_keys(value, OUTPUT_KEYS, "output.")
+    reject_unknown_keys(value, OUTPUT_KEYS, "output.")
     path = value.get("path")
     if not isinstance(path, str) or not path:
         raise ConfigError("output.path: give the file to write, e.g. out/result.jsonl")
@@ -349,13 +349,6 @@ def parse_output(value: Any, task: TaskSpec) -> OutputSpec:
     if task.name == "module" and fmt not in ("jsonl", "text"):
         raise ConfigError(f"output.format: a module task writes jsonl or text, not {fmt}")
     return OutputSpec(path, fmt, overwrite)
-
-
-def _known_keys(mapping: dict, keys: tuple[str, ...], prefix: str) -> None:
-    for key in mapping:
-        if key not in keys:
-            raise ConfigError(f"{prefix}{key}: unknown key{did_you_mean(str(key), keys)}; "
-                              f"valid keys: {', '.join(keys)}")
 
 
 def _spec_list(value: Any) -> Any:
