@@ -423,8 +423,15 @@ def test_data_needed_whatever_the_options_is_named_by_the_task(tmp_path, capsys,
                                                                monkeypatch):
     """Lemmatizing needs WordNet whatever its options: the task's name asks for it."""
     import nltk.data
+    from nltk.corpus.reader import WordNetCorpusReader
+    from nltk.corpus.util import LazyCorpusLoader
+
+    from nlp_parallel.tasks import lemmatize
 
     monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "no_data")])
+    # A loader of its own: NLTK's is loaded for good once any test has read WordNet.
+    monkeypatch.setattr(lemmatize, "wordnet", LazyCorpusLoader("wordnet", WordNetCorpusReader,
+                                                               None))
     input_files(tmp_path)
     code, err, job, _ = run_job(
         tmp_path, capsys, job_text("{path: in.jsonl, format: jsonl, view: sents}",
