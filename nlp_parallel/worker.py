@@ -35,6 +35,21 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # Names for annotations only, never evaluated here: a worker may run Python 3.8,
+    # where ``tuple[...]`` cannot be subscripted at run time, and has no execnet
+    # package to import (only the gateway code execnet sent it).
+    from execnet import Channel
+
+    #: A message either way: its name and its fields, all plain data.
+    Message = tuple[str, dict[str, Any]]
+    #: What ``setup(options)`` or the module gives for items: item -> result.
+    Process = Callable[[Any], Any]
+    #: A text-mode formatter: (input index, item, result) -> its line(s), or None.
+    Format = Callable[[int, Any, Any], str | None]
 
 PROTOCOL = 2
 
@@ -58,7 +73,7 @@ def nltk_version() -> str | None:
         return None
 
 
-def hello() -> tuple:
+def hello() -> Message:
     """The first message: what this worker is."""
     return (
         "hello",
@@ -76,7 +91,7 @@ def hello() -> tuple:
     )
 
 
-def load_module(name: str, source: str, filename: str) -> dict:
+def load_module(name: str, source: str, filename: str) -> dict[str, Any]:
     """Execute a task module's source into a fresh namespace.
 
     The source is registered with linecache so remote tracebacks show its lines.
@@ -84,7 +99,7 @@ def load_module(name: str, source: str, filename: str) -> dict:
     seed-style channel loop under that guard does not start it here.
     """
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = {"__name__": name, "__file__": filename}
+    namespace: dict[str, Any] = {"__name__": name, "__file__": filename}
     exec(compile(source, filename, "exec"), namespace)
     return namespace
 
@@ -100,7 +115,7 @@ def setup_digest(name: str, source: str, filename: str, options: str) -> str:
     return digest.hexdigest()
 
 
-def prepared_tasks() -> dict:
+def prepared_tasks() -> dict[str, tuple[dict[str, Any], Any]]:
     """The tasks set up in the fork server this worker was forked from (see
     ``nlp_parallel.forks``), by :func:`setup_digest`: (module namespace, setup's
     result) each; empty in any other worker."""
@@ -108,7 +123,7 @@ def prepared_tasks() -> dict:
     return getattr(server, "tasks", None) or {}
 
 
-def failure(exc: BaseException, **fields: object) -> tuple:
+def failure(exc: BaseException, **fields: object) -> Message:
     fields.update(
         type=type(exc).__name__,
         message=str(exc),
@@ -121,16 +136,19 @@ class Worker:
     """Holds the task of one channel and answers the driver's messages."""
 
     def __init__(self) -> None:
-        self.process = None
-        self.format = None
-        self.handlers: dict = {"setup": self.setup, "batch": self.batch, "ping": self.ping}
+        self.process: Process | None = None
+        self.format: Format | None = None
+        self.handlers: dict[str, Callable[..., Message]] = {
+            "setup": self.setup, "batch": self.batch, "ping": self.ping}
         #: (batch seq, input index) of the item being processed; None between batches.
-        self.at = None
+        self.at: tuple[int, int] | None = None
 
-    def ping(self):
+    def ping(self) -> Message:
         return ("pong", {})
 
-    def setup(self, name, emit, source=None, filename=None, options=None, prepared=None):
+    def setup(self, name: str, emit: str, source: str | None = None,
+              filename: str | None = None, options: str | None = None,
+              prepared: str | None = None) -> Message:
         """Load the task; ``setup(options)`` may return the per-item function.
 
         ``prepared`` instead names a task this worker's fork server set up (the
@@ -146,6 +164,8 @@ class Worker:
                                       % prepared[:12])
                 namespace, handler = prepared_tasks()[prepared]
             else:
+                # Sent together, whenever ``prepared`` is not.
+                assert source is not None and filename is not None and options is not None
                 namespace = load_module(name, source, filename)
                 setup = namespace.get("setup")
                 handler = setup(json.loads(options)) if setup else None
@@ -161,12 +181,13 @@ class Worker:
             self.format = getattr(handler, "format", None) or namespace.get("format") or default_format
         return ("ready", {})
 
-    def batch(self, seq, start, items):
+    def batch(self, seq: int, start: int, items: str) -> Message:
         started = time.perf_counter()
         process, fmt = self.process, self.format
         results = []
         index = start
         try:
+            assert process is not None, "a batch before the task was set up"
             for index, item in enumerate(json.loads(items), start):
                 self.at = (seq, index)
                 result = process(item)
@@ -181,7 +202,8 @@ class Worker:
         return ("done", {"seq": seq, "data": self.encode(results),
                          "seconds": time.perf_counter() - started})
 
-    def watch(self, send, closed, every=WATCH_EVERY):
+    def watch(self, send: Callable[[Message], bool], closed: Callable[[], bool],
+              every: float = WATCH_EVERY) -> None:
         """Report an item that runs for ``every`` seconds or more, once, as ``stuck``.
 
         Runs in a thread beside the one processing items.  Should the item never
@@ -190,7 +212,8 @@ class Worker:
         hangs holding the GIL goes unreported; the driver then narrows the hung
         batch down by splitting it.
         """
-        seen = reported = None
+        seen: tuple[int, int] | None = None
+        reported: tuple[int, int] | None = None
         while not closed():
             time.sleep(every)
             at = self.at
@@ -201,23 +224,23 @@ class Worker:
                 reported = at
             seen = at
 
-    def encode(self, results):
+    def encode(self, results: list[Any]) -> str:
         if self.format is None:
             return json.dumps(results, ensure_ascii=False, separators=(",", ":"))
         return "".join(lines + "\n" for lines in results if lines is not None)
 
 
-def default_format(index, item, result):
+def default_format(index: int, item: Any, result: Any) -> str:
     """Text mode without a module ``format``: the result as one JSON line."""
     return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
 
 
-def serve(channel) -> None:
+def serve(channel: Channel) -> None:
     """Answer messages until the driver says stop or closes the channel."""
     worker = Worker()
     lock = threading.Lock()  # the watch thread sends too; a socket must not interleave
 
-    def send(message) -> bool:
+    def send(message: Message) -> bool:
         with lock:
             if channel.isclosed():
                 return False

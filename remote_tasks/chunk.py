@@ -9,6 +9,11 @@ NESTED is the chunk tree as lists: a subtree is ``[label, child, ...]``, a leaf
 ``tree``, the result is ``{"iob": [...]}``.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
 from nltk.chunk import ChunkParserI, RegexpParser, conlltags2tree, tree2conlltags
 from nltk.tag import BigramTagger, UnigramTagger
 from nltk.tree import Tree
@@ -20,28 +25,29 @@ class TagChunker(ChunkParserI):
 
     TAGGERS = {1: UnigramTagger, 2: BigramTagger}
 
-    def __init__(self, train_sents=None, n=1, model=None):
+    def __init__(self, train_sents: Iterable[Tree] | None = None, n: int = 1,
+                 model: dict[Any, str] | None = None) -> None:
         train = None
         if train_sents is not None:
             train = [[(t, c) for w, t, c in tree2conlltags(sent)] for sent in train_sents]
         self.n = n
         self.tagger = self.TAGGERS[n](train, model=model)
 
-    def parse(self, tokens):
+    def parse(self, tokens: list[tuple[str, str]]) -> Tree:
         pos_tags = [pos for (word, pos) in tokens]
         chunktags = [chunktag for (pos, chunktag) in self.tagger.tag(pos_tags)]
         return conlltags2tree(
             [(word, pos, chunktag) for ((word, pos), chunktag) in zip(tokens, chunktags)]
         )
 
-    def table(self):
+    def table(self) -> list[list[Any]]:
         """The tagger's context table as JSON data."""
         if self.n == 1:
             return [[pos, iob] for pos, iob in self.tagger._context_to_tag.items()]
         return [[list(prev), pos, iob] for (prev, pos), iob in self.tagger._context_to_tag.items()]
 
     @classmethod
-    def from_table(cls, n, table):
+    def from_table(cls, n: int, table: list[list[Any]]) -> TagChunker:
         if n == 1:
             model = {pos: iob for pos, iob in table}
         else:
@@ -49,7 +55,7 @@ class TagChunker(ChunkParserI):
         return cls(n=n, model=model)
 
 
-def tree_data(tree):
+def tree_data(tree: Tree | tuple[str, str]) -> list[Any]:
     """A chunk tree as nested lists (leaves ``[word, tag]``)."""
     if isinstance(tree, Tree):
         return [tree.label()] + [tree_data(child) for child in tree]
@@ -57,7 +63,7 @@ def tree_data(tree):
 
 
 class Chunk:
-    def __init__(self, options):
+    def __init__(self, options: dict[str, Any]) -> None:
         if "grammar" in options:
             self.parser = RegexpParser(
                 options["grammar"], root_label=options["root_label"], loop=options["loop"]
@@ -66,7 +72,7 @@ class Chunk:
             self.parser = TagChunker.from_table(options["chunker"]["n"], options["chunker"]["table"])
         self.tree = options["tree"]
 
-    def __call__(self, tagged):
+    def __call__(self, tagged: list[list[str]]) -> dict[str, Any]:
         tree = self.parser.parse([tuple(pair) for pair in tagged])
         try:
             iob = [chunk for _, _, chunk in tree2conlltags(tree)]
@@ -75,5 +81,5 @@ class Chunk:
         return {"iob": iob, "tree": tree_data(tree)} if self.tree else {"iob": iob}
 
 
-def setup(options):
+def setup(options: dict[str, Any]) -> Chunk:
     return Chunk(options)

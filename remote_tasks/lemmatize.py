@@ -11,8 +11,11 @@ Options, as built by ``nlp_parallel.tasks.lemmatize``: ``lemmas`` ({pos: [name,
 ``default_pos``.  Item: tokens, or ``[[word, tag], ...]``.  Result: their lemmas.
 """
 
+from __future__ import annotations
+
 import json
 from types import MappingProxyType
+from typing import Any
 
 from nltk.corpus.reader.wordnet import UNIVERSAL_TAG_TO_WN_POS, WordNetCorpusReader
 from nltk.stem import WordNetLemmatizer
@@ -37,8 +40,9 @@ class ShippedWordNet:
     MORPHOLOGICAL_SUBSTITUTIONS = WordNetCorpusReader.MORPHOLOGICAL_SUBSTITUTIONS
     _morphy = WordNetCorpusReader._morphy
 
-    def __init__(self, lemmas, exceptions):
-        index = {}
+    def __init__(self, lemmas: dict[str, list[str]],
+                 exceptions: dict[str, dict[str, list[str]]]) -> None:
+        index: dict[str, set[str]] = {}
         for pos, names in lemmas.items():
             for name in names:
                 index.setdefault(name, set()).add(pos)
@@ -49,44 +53,44 @@ class ShippedWordNet:
 class ShippedLemmatizer(WordNetLemmatizer):
     """NLTK's lemmatizer with morphy reading the shipped tables, not nltk.corpus.wordnet."""
 
-    def __init__(self, wordnet):
+    def __init__(self, wordnet: ShippedWordNet) -> None:
         self.wordnet = wordnet
 
-    def _morphy(self, form, pos, check_exceptions=True):
+    def _morphy(self, form: str, pos: str, check_exceptions: bool = True) -> list[str]:
         return self.wordnet._morphy(form, pos, check_exceptions)
 
 
 class Lemmatize:
-    def __init__(self, options):
+    def __init__(self, options: dict[str, Any]) -> None:
         self.lemmatizer = ShippedLemmatizer(
             ShippedWordNet(options["lemmas"], options["exceptions"])
         )
         self.pos_from_tags = options["pos_from_tags"]
         self.default_pos = options["default_pos"]
 
-    def pos(self, tag):
+    def pos(self, tag: str) -> str:
         """The WordNet POS of a Penn Treebank or universal tag; the default if none."""
         if tag in UNIVERSAL_TAGS:
             return UNIVERSAL_TAG_TO_WN_POS.get(tag, self.default_pos)
         return PENN_TO_WN_POS.get(tag[:1], self.default_pos)
 
-    def lemma(self, token):
+    def lemma(self, token: str | list[str]) -> str:
         if isinstance(token, str):
             return self.lemmatizer.lemmatize(token, self.default_pos)
         word, tag = token
         pos = self.pos(tag) if self.pos_from_tags else self.default_pos
         return self.lemmatizer.lemmatize(word, pos)
 
-    def __call__(self, item):
+    def __call__(self, item: object) -> list[str]:
         if not isinstance(item, list):
             raise TypeError(
                 f"a lemmatize item is tokens or [[word, tag], ...], not {type(item).__name__}"
             )
         return [self.lemma(token) for token in item]
 
-    def format(self, index, item, lemmas):
+    def format(self, index: int, item: Any, lemmas: list[str]) -> str:
         return json.dumps({"index": index, "lemmas": lemmas}, ensure_ascii=False)
 
 
-def setup(options):
+def setup(options: dict[str, Any]) -> Lemmatize:
     return Lemmatize(options)

@@ -9,9 +9,19 @@ Result: a record ``{"tokens", "tags", "iob", "tree", "stems", "lemmas"}`` with t
 fields the steps add -- or, after tokenize, the list of one record per sentence.
 """
 
+from __future__ import annotations
+
 import json
 import linecache
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # A name for annotations only, never evaluated here: a worker may run Python 3.8,
+    # where ``dict[...]`` cannot be subscripted at run time.
+    #: A sentence record: "tokens", and the fields the steps add.
+    Record = dict[str, Any]
 
 #: The order of a JSONL record's fields.
 FIELDS = ("tokens", "tags", "iob", "tree", "stems", "lemmas")
@@ -39,12 +49,12 @@ SLASH = "-SLASH-"
 DOCSTART = "-DOCSTART-"
 
 
-def field(text):
+def field(text: str) -> str:
     """A token, tag or label as a whitespace-separated column (conll, text)."""
     return WHITESPACE.sub(SPACE, text) or EMPTY
 
 
-def fields(values):
+def fields(values: list[str]) -> list[str]:
     """``[field(v) for v in values]``, found without a call per value when no value is
     empty or holds whitespace -- the common case, where ``field`` changes nothing."""
     if all(values) and not WHITESPACE.search("".join(values)):
@@ -52,18 +62,18 @@ def fields(values):
     return [field(value) for value in values]
 
 
-def tree_field(text):
+def tree_field(text: str) -> str:
     """A tag or label inside a bracketed tree."""
     return field(text).translate(BRACKETS)
 
 
-def tree_word(text):
+def tree_word(text: str) -> str:
     """A word inside a bracketed tree, where a closing bracket follows it."""
     word = tree_field(text)
     return word[:-1] + BACKSLASH if word.endswith("\\") else word
 
 
-def load_step(step):
+def load_step(step: dict[str, Any]) -> Callable[[Any], Any]:
     """Run a step module's source in its own namespace and return its function.
 
     This repeats the worker's own module loading on purpose: a remote module
@@ -71,13 +81,14 @@ def load_step(step):
     """
     source, filename = step["source"], step["filename"]
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = {"__name__": "nlp_parallel_step_" + step["name"], "__file__": filename}
+    namespace: dict[str, Any] = {"__name__": "nlp_parallel_step_" + step["name"],
+                                 "__file__": filename}
     exec(compile(source, filename, "exec"), namespace)
     handler = namespace["setup"](step["options"])
     return handler if callable(handler) else namespace["process"]
 
 
-def tagged(record):
+def tagged(record: Record) -> list[list[str]]:
     return [[word, tag] for word, tag in zip(record["tokens"], record["tags"])]
 
 
@@ -92,7 +103,7 @@ APPLY = {
 }
 
 
-def record_of(item):
+def record_of(item: Any) -> Record:
     if isinstance(item, dict):
         record = {"tokens": list(item["tokens"])}
         if "tags" in item:
@@ -103,7 +114,7 @@ def record_of(item):
     return {"tokens": list(item)}
 
 
-def bracketed(tree):
+def bracketed(tree: list[Any]) -> str:
     """A chunk tree (nested lists) as one Penn Treebank-style line: (S (NP (DT a) ...))."""
     label, children = tree[0], tree[1:]
     parts = []
@@ -115,8 +126,8 @@ def bracketed(tree):
     return "(%s %s)" % (tree_field(label), " ".join(parts))
 
 
-def jsonl_fields(record):
-    fields = {}
+def jsonl_fields(record: Record) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
     for name in FIELDS:
         if name in record:
             value = record[name]
@@ -127,19 +138,19 @@ def jsonl_fields(record):
 class Lines:
     """A sentence record as the lines of each output format."""
 
-    def __init__(self, main_field):
+    def __init__(self, main_field: str) -> None:
         self.main = main_field
-        self.formats = {"conll": self.conll, "tagged": self.tagged, "tree": self.tree,
-                        "text": self.text}
+        self.formats: dict[str, Callable[[Record], str]] = {
+            "conll": self.conll, "tagged": self.tagged, "tree": self.tree, "text": self.text}
 
-    def conll(self, record):
+    def conll(self, record: Record) -> str:
         columns = (fields(record["tokens"]), fields(record["tags"]), fields(record["iob"]))
         rows = ["%s %s %s\n" % row for row in zip(*columns)]
         if record["tokens"] and record["tokens"][0] == DOCSTART:
             rows.insert(0, "%s -X- O\n" % DOCSTART)  # the marker row the reader drops
         return "".join(rows)  # blank line follows
 
-    def tagged(self, record):
+    def tagged(self, record: Record) -> str:
         words, tags = record["tokens"], record["tags"]
         tag_text = "".join(tags)
         if "/" in tag_text or WHITESPACE.search(tag_text + "".join(words)):
@@ -147,15 +158,15 @@ class Lines:
             tags = [WHITESPACE.sub(SPACE, tag).replace("/", SLASH) for tag in tags]
         return " ".join("%s/%s" % pair for pair in zip(words, tags))
 
-    def tree(self, record):
+    def tree(self, record: Record) -> str:
         return bracketed(record["tree"])
 
-    def text(self, record):
+    def text(self, record: Record) -> str:
         return " ".join(fields(record[self.main]))
 
 
 class Pipeline:
-    def __init__(self, options):
+    def __init__(self, options: dict[str, Any]) -> None:
         steps = options["steps"]
         self.tokenize = load_step(steps[0]) if steps[0]["name"] == "tokenize" else None
         rest = steps[1:] if self.tokenize is not None else steps
@@ -165,18 +176,18 @@ class Pipeline:
         self.index_base = output["index_base"]
         self.lines = Lines(PRODUCES[steps[-1]["name"]])
 
-    def run(self, record):
+    def run(self, record: Record) -> Record:
         for apply, fn in self.steps:
             apply(fn, record)
         return record
 
-    def __call__(self, item):
+    def __call__(self, item: Any) -> Record | list[Record]:
         if self.tokenize is None:
             return self.run(record_of(item))
         text = item["text"] if isinstance(item, dict) else item
         return [self.run({"tokens": tokens}) for tokens in self.tokenize(text)]
 
-    def format(self, index, item, result):
+    def format(self, index: int, item: Any, result: Any) -> str | None:
         records = result if self.tokenize is not None else [result]
         if self.output_format == "jsonl":
             line = {"index": self.index_base + index}
@@ -195,5 +206,5 @@ class Pipeline:
         return "\n".join(write(record) for record in records)
 
 
-def setup(options):
+def setup(options: dict[str, Any]) -> Pipeline:
     return Pipeline(options)

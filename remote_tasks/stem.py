@@ -12,7 +12,10 @@ stopword file, or None); regexp ``pattern`` and ``min``; cistem
 Item: a word, or a list of tokens.  Result: its stem, or the list of their stems.
 """
 
+from __future__ import annotations
+
 from types import MappingProxyType
+from typing import Any
 
 from nltk.stem import (
     ARLSTem,
@@ -29,7 +32,7 @@ from nltk.stem.api import StemmerI
 from nltk.tokenize.simple import line_tokenize
 
 
-def snowball(options):
+def snowball(options: dict[str, Any]) -> SnowballStemmer:
     stemmer = SnowballStemmer(options["language"])
     if options["stopwords"] is not None:
         # What ignore_stopwords=True reads (stopwords.words(language) is exactly
@@ -38,7 +41,7 @@ def snowball(options):
     return stemmer
 
 
-def rslp(options):
+def rslp(options: dict[str, Any]) -> RSLPStemmer:
     # RSLPStemmer.__init__ loads its rule files from NLTK data; skip it and set
     # the model it would build from the shipped texts.
     stemmer = RSLPStemmer.__new__(RSLPStemmer)
@@ -46,7 +49,7 @@ def rslp(options):
     return stemmer
 
 
-def rslp_rules(text):
+def rslp_rules(text: str) -> list[list[Any]]:
     """``RSLPStemmer.read_rule``'s parse of one rule file, given its text."""
     lines = [line for line in text.split("\n") if line != "" and line[0] != "#"]
     rules = []
@@ -77,14 +80,14 @@ STEMMERS = MappingProxyType(
 class Stem(StemmerI):
     """An NLTK stemmer, optionally lowercasing first, applied to words or token lists."""
 
-    def __init__(self, options):
+    def __init__(self, options: dict[str, Any]) -> None:
         self.stemmer = STEMMERS[options["algorithm"]](options)
         self.lowercase = options["lowercase"]
 
-    def stem(self, token):
+    def stem(self, token: str) -> str:
         return self.stemmer.stem(token.lower() if self.lowercase else token)
 
-    def __call__(self, item):
+    def __call__(self, item: object) -> str | list[str]:
         if isinstance(item, str):
             return self.stem(item)
         if isinstance(item, list):
@@ -92,5 +95,5 @@ class Stem(StemmerI):
         raise TypeError(f"a stem item is a word or a list of tokens, not {type(item).__name__}")
 
 
-def setup(options):
+def setup(options: dict[str, Any]) -> Stem:
     return Stem(options)

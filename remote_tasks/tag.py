@@ -7,8 +7,12 @@ driver), and optionally ``mapping`` ``{table, default}`` to another tagset.
 Item: a list of tokens.  Result: the list of their tags.
 """
 
-import json
+from __future__ import annotations
 
+import json
+from typing import Any
+
+from nltk.tag.api import TaggerI
 from nltk.tag.perceptron import PerceptronTagger
 from nltk.tag.sequential import (
     AffixTagger,
@@ -19,7 +23,7 @@ from nltk.tag.sequential import (
 )
 
 
-def _ngram_table(rows):
+def _ngram_table(rows: list[list[Any]]) -> dict[tuple[tuple[str, ...], str], str]:
     return {(tuple(tags), word): tag for tags, word, tag in rows}
 
 
@@ -45,7 +49,7 @@ STEPS = {
 }
 
 
-def build_chain(chain):
+def build_chain(chain: list[dict[str, Any]]) -> TaggerI:
     tagger = None
     for step in reversed(chain):
         kind = next(k for k in STEPS if k in step)
@@ -54,17 +58,19 @@ def build_chain(chain):
 
 
 class Tag:
-    def __init__(self, options):
+    def __init__(self, options: dict[str, Any]) -> None:
         if "params" in options:
             self.tagger = PerceptronTagger.decode_json_obj(options["params"])
         else:
             self.tagger = build_chain(options["chain"])
         mapping = options.get("mapping")
-        self.table = mapping and mapping["table"]
-        self.default = mapping and mapping["default"]
+        #: The mapping to another tagset: tag -> target tag, and the target of any
+        #: other tag (None: such a tag is an error).  Both None when tags are not mapped.
+        self.table: dict[str, str] | None = mapping and mapping["table"]
+        self.default: str | None = mapping and mapping["default"]
         self.strip_suffix = options.get("strip_suffix", False)
 
-    def __call__(self, tokens):
+    def __call__(self, tokens: list[str]) -> list[str]:
         tags = [tag for _, tag in self.tagger.tag(tokens)]
         if self.table is None:
             return tags
@@ -72,16 +78,17 @@ class Tag:
             tags = [tag.partition("=")[0] for tag in tags]
         return [self.map(tag) for tag in tags]
 
-    def map(self, tag):
+    def map(self, tag: str) -> str:
+        assert self.table is not None  # called only with a mapping (see __call__)
         if tag in self.table:
             return self.table[tag]
         if self.default is None:
             raise KeyError("tag %r has no mapping to the target tagset" % tag)
         return self.default
 
-    def format(self, index, tokens, tags):
+    def format(self, index: int, tokens: list[str], tags: list[str]) -> str:
         return json.dumps({"index": index, "tokens": tokens, "tags": tags}, ensure_ascii=False)
 
 
-def setup(options):
+def setup(options: dict[str, Any]) -> Tag:
     return Tag(options)
