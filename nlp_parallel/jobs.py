@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from remote_tasks.pipeline import ADDS
+
 from .corpus import Corpus, CorpusSpec, parse_corpus
 from .settings import (
     MAX_RESTARTS,
@@ -37,8 +39,9 @@ OUTPUT_KEYS = ("path", "format", "overwrite")
 FORMATS = ("jsonl", "conll", "tagged", "tree", "text")
 TASK_NAMES = (*FAMILIES, "module")
 
-#: Output format -> the record field it needs, and which tasks produce it.
-NEEDS = {"conll": ("iob", "chunk"), "tagged": ("tags", "tag"), "tree": ("tree", "chunk")}
+#: Output format -> the record field it needs (what each step adds is the remote
+#: pipeline's ``ADDS``).
+NEEDS = {"conll": "iob", "tagged": "tags", "tree": "tree"}
 
 #: What a task needs its items to carry -> the kinds of corpus items that carry it.
 TAKES = {"text": ("text",), "tokens": ("tokens", "tagged"), "tagged": ("tagged",)}
@@ -341,11 +344,9 @@ def parse_output(value: Any, task: TaskSpec) -> OutputSpec:
     overwrite = value.get("overwrite", False)
     if not isinstance(overwrite, bool):
         raise ConfigError(f"output.overwrite: expected true or false, not {overwrite!r}")
-    if fmt in NEEDS and task.name != "module":
-        needed, producer = NEEDS[fmt]
-        if producer not in task.step_names and not (fmt == "tagged" and "chunk" in task.step_names):
-            raise ConfigError(f"output.format: {fmt} needs {needed}, which task "
-                              f"{task.name} does not produce; use jsonl or text")
+    if fmt in NEEDS and task.name != "module" and NEEDS[fmt] not in record_fields(task):
+        raise ConfigError(f"output.format: {fmt} needs {NEEDS[fmt]}, which task "
+                          f"{task.name} does not produce; use jsonl or text")
     if task.name == "module" and fmt not in ("jsonl", "text"):
         raise ConfigError(f"output.format: a module task writes jsonl or text, not {fmt}")
     return OutputSpec(path, fmt, overwrite)
@@ -355,6 +356,16 @@ def _spec_list(value: Any) -> Any:
     if value is None or isinstance(value, (list, str)):
         return value
     raise ConfigError(f"specs: expected a list such as [[popen, 2]], not {_kind(value)}")
+
+
+def record_fields(task: TaskSpec) -> set[str]:
+    """The fields a built-in task's records carry: those its steps add, and the tags
+    of tagged input a step takes (chunk)."""
+    names = [n for n in task.step_names if n in ADDS]
+    fields = {field for name in names for field in ADDS[name]}
+    if any(n in FAMILIES and family(n).INPUT == "tagged" for n in names):
+        fields.add("tags")
+    return fields
 
 
 def _on_error(value: Any, output: OutputSpec) -> OnError:

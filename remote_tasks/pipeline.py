@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 
 #: The order of a JSONL record's fields.
 FIELDS = ("tokens", "tags", "iob", "tree", "stems", "lemmas")
-#: Step name -> the field it adds, which the text format writes.
-PRODUCES = {"tokenize": "tokens", "tag": "tags", "chunk": "iob", "stem": "stems",
-            "lemmatize": "lemmas"}
+#: Step name -> the fields it adds to a record; the text format writes the first.
+#: (The driver checks an output format against these before a run starts.)
+ADDS = {"tokenize": ("tokens",), "tag": ("tags",), "chunk": ("iob", "tree"),
+        "stem": ("stems",), "lemmatize": ("lemmas",)}
 
 # What the line formats write for what their NLTK readers cannot carry inside a
 # token, tag or label (the README's table lists them).  The readers split fields
@@ -174,7 +175,7 @@ class Pipeline:
         output = options.get("output") or {"format": "jsonl", "index_base": 0}
         self.output_format = output["format"]
         self.index_base = output["index_base"]
-        self.lines = Lines(PRODUCES[steps[-1]["name"]])
+        self.lines = Lines(ADDS[steps[-1]["name"]][0])
 
     def run(self, record: Record) -> Record:
         for apply, fn in self.steps:

@@ -59,3 +59,28 @@ def test_one_base_catches_any_failed_item():
         with pytest.raises(ItemError) as info:
             raise error
         assert info.value.index in (3, 4) and info.value.error_type
+
+
+@pytest.mark.parametrize("task, fmt, needed", [
+    ({"name": "tag"}, "conll", "iob"), ({"name": "stem"}, "tagged", "tags"),
+    ({"name": "tag"}, "tree", "tree"),
+    ({"name": "pipeline", "options": {"steps": [{"name": "tokenize"}, {"name": "tag"}]}},
+     "conll", "iob"),
+])
+def test_an_output_format_the_task_cannot_fill_is_refused(task, fmt, needed, tmp_path):
+    with pytest.raises(ConfigError) as info:
+        parse_job({**GOOD_JOB, "task": task, "output": {"path": "o", "format": fmt}},
+                  str(tmp_path / "job.yaml"))
+    assert str(info.value) == (f"output.format: {fmt} needs {needed}, which task "
+                               f"{task['name']} does not produce; use jsonl or text")
+
+
+@pytest.mark.parametrize("task, fmt", [
+    ({"name": "chunk"}, "conll"), ({"name": "chunk"}, "tree"), ({"name": "chunk"}, "tagged"),
+    ({"name": "tag"}, "tagged"),
+    ({"name": "pipeline", "options": {"steps": [{"name": "tag"}, {"name": "chunk"}]}}, "tree"),
+])
+def test_an_output_format_the_task_fills_is_accepted(task, fmt, tmp_path):
+    job = parse_job({**GOOD_JOB, "task": task, "output": {"path": "o", "format": fmt}},
+                    str(tmp_path / "job.yaml"))
+    assert job.output.format == fmt
