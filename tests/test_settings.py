@@ -64,7 +64,7 @@ def test_one_base_catches_any_failed_item():
 @pytest.mark.parametrize("task, fmt, needed", [
     ({"name": "tag"}, "conll", "iob"), ({"name": "stem"}, "tagged", "tags"),
     ({"name": "tag"}, "tree", "tree"),
-    ({"name": "pipeline", "options": {"steps": [{"name": "tokenize"}, {"name": "tag"}]}},
+    ({"name": "pipeline", "steps": [{"name": "tokenize"}, {"name": "tag"}]},
      "conll", "iob"),
 ])
 def test_an_output_format_the_task_cannot_fill_is_refused(task, fmt, needed, tmp_path):
@@ -78,7 +78,7 @@ def test_an_output_format_the_task_cannot_fill_is_refused(task, fmt, needed, tmp
 @pytest.mark.parametrize("task, fmt", [
     ({"name": "chunk"}, "conll"), ({"name": "chunk"}, "tree"), ({"name": "chunk"}, "tagged"),
     ({"name": "tag"}, "tagged"),
-    ({"name": "pipeline", "options": {"steps": [{"name": "tag"}, {"name": "chunk"}]}}, "tree"),
+    ({"name": "pipeline", "steps": [{"name": "tag"}, {"name": "chunk"}]}, "tree"),
 ])
 def test_an_output_format_the_task_fills_is_accepted(task, fmt, tmp_path):
     job = parse_job({**GOOD_JOB, "task": task, "output": {"path": "o", "format": fmt}},
