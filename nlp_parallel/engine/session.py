@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import execnet
 
-from . import worker
-from .errors import (
+from .. import worker
+from ..errors import (
     EncodeError,
     GatewayError,
     GatewayLost,
@@ -38,10 +38,10 @@ from .errors import (
     PoisonItem,
     RemoteTaskError,
 )
-from .gateways import GatewayWarning, kill
-from .modules import RemoteModule
-from .scheduler import AutoSizer, Batch, FixedSizer, Scheduler, Sizer
-from .settings import (
+from ..gateways import GatewayWarning, kill
+from ..modules import RemoteModule
+from ..scheduler import AutoSizer, Batch, FixedSizer, Scheduler, Sizer
+from ..settings import (
     HUNG_AFTER,
     HUNG_FACTOR,
     Emit,
@@ -52,7 +52,7 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
-    from .gateways import Gateway
+    from ..gateways import Gateway
 
 #: Seconds between checks for timeouts and stragglers while no message arrives.
 TICK = 0.25
