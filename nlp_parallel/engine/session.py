@@ -21,24 +21,14 @@ import json
 import queue
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import execnet
 
-from .. import worker
-from ..errors import (
-    EncodeError,
-    GatewayError,
-    GatewayLost,
-    GatewayStartError,
-    HandshakeError,
-    PoisonItem,
-    RemoteTaskError,
-)
-from ..gateways import GatewayWarning, kill
+from ..errors import GatewayLost, GatewayStartError, PoisonItem, RemoteTaskError
+from ..gateways import kill
 from ..modules import RemoteModule
 from ..scheduler import AutoSizer, Batch, FixedSizer, Scheduler, Sizer
 from ..settings import (
@@ -50,61 +40,15 @@ from ..settings import (
     RunOptions,
     item_text,
 )
+from .protocols import protocol_for
 
 if TYPE_CHECKING:
     from ..gateways import Gateway
 
 #: Seconds between checks for timeouts and stragglers while no message arrives.
 TICK = 0.25
-#: Batches a node holds at once: one running, one queued behind it.
-BATCH_WINDOW = 2
-#: Items in flight per node for seed-style modules (one item per message).
-SEED_WINDOW = 16
 #: Pieces a batch known to hold a worker-killing item is split into, each round.
 SPLIT_WAYS = 8
-
-
-def local_nltk_version() -> str | None:
-    """The NLTK version workers must have: the one this driver imports."""
-    return worker.nltk_version()
-
-
-def check_hello(spec: str, hello: dict, module: RemoteModule) -> None:
-    """Refuse a worker this driver cannot trust to give the same results.
-
-    A task that runs NLTK code -- a module importing ``nltk``, and every built-in task
-    (``remote_tasks.*``; the pipeline imports nothing itself but runs steps that do)
-    -- needs the driver's NLTK version on every worker.  A worker whose NLTK differs
-    while the task does not use it only gets a
-    :class:`~nlp_parallel.gateways.GatewayWarning`: its results cannot differ.
-
-    Raises :class:`HandshakeError`.
-    """
-    if hello.get("protocol") != worker.PROTOCOL:
-        raise HandshakeError(
-            spec, f"worker speaks protocol {hello.get('protocol')}, this driver {worker.PROTOCOL}"
-        )
-    python = tuple(int(p) for p in str(hello.get("python", "0.0")).split(".")[:2])
-    if python < (3, 8):
-        raise HandshakeError(spec, f"runs Python {hello.get('python')}; workers need 3.8 or newer")
-    ours, theirs = local_nltk_version(), hello.get("nltk")
-    if ours is None or theirs == ours:
-        return
-    found = "no NLTK" if theirs is None else f"NLTK {theirs}"
-    builtin = module.name.startswith("remote_tasks.")
-    if module.needs_nltk or builtin:
-        what = "the built-in tasks run" if builtin else f"task {module.name} runs"
-        raise HandshakeError(
-            spec,
-            f"has {found}, this driver NLTK {ours}; {what} NLTK code, which must be the "
-            f"same version on every gateway: install nltk=={ours} there",
-        )
-    if theirs is not None:
-        warnings.warn(GatewayWarning(
-            f"gateway {spec}: has {found}, this driver NLTK {ours}; task {module.name} "
-            f"does not import NLTK, so its results are the same, but tasks that do "
-            f"will refuse this gateway"
-        ), stacklevel=2)
 
 
 _CLOSED = object()
@@ -170,6 +114,7 @@ class Session:
         self.settings = settings
         self.restart = restart
         self.record = record or self._default_record
+        self.wire = protocol_for(module, settings)
         # SimpleQueue waits in C: a signal raising in the loop's wait cannot leave a
         # lock of Python's threading code half released (see signals.py).
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
@@ -179,13 +124,11 @@ class Session:
         #: Restarts of each gateway so far, by gateway id.
         self.restarts: dict[str, int] = {str(g.spec.id): 0 for g in gateways}
         self._reset(())
-        size = settings.batch_size
-        if not module.batched:
-            size = 1
+        size = self.wire.batch_size(settings.batch_size)
         sizer: Callable[[], Sizer] = (
             AutoSizer if size is None else functools.partial(FixedSizer, size)
         )
-        window = BATCH_WINDOW if module.batched else SEED_WINDOW
+        window = self.wire.window
         self.sched: Scheduler[int] = Scheduler(
             range(len(gateways)), window, sizer, max_ahead=4 * window * len(gateways)
         )
@@ -229,15 +172,14 @@ class Session:
         node = self.nodes[index]
         node.generation += 1
         node.stuck = None
-        source = RemoteModule.resolve(worker).source if self.module.batched else self.module.source
         try:
-            channel = node.gateway.gateway.remote_exec(source)
+            channel = node.gateway.gateway.remote_exec(self.wire.source)
         except (OSError, EOFError, ValueError) as exc:  # the gateway is gone
             node.state = _State.BROKEN
             self.node_down(index, f"cannot open a channel: {exc}")
             return
         node.channel = channel
-        self.enter(node, _State.OPENING if self.module.batched else _State.READY)
+        self.enter(node, _State.OPENING if self.wire.handshake else _State.READY)
         channel.setcallback(
             functools.partial(_deliver, self.inbox, (index, node.generation)), endmarker=_CLOSED
         )
@@ -304,11 +246,9 @@ class Session:
             self.restart_failed(index, message.why)
         elif message is _CLOSED:
             self.on_closed(index)
-        elif self.module.batched:
-            name, fields = message
-            self.handlers[name](index, fields)
         else:
-            self.on_seed_result(index, message)
+            name, fields = self.wire.read(str(self.nodes[index].gateway), message)
+            self.handlers[name](index, fields)
 
     def deliverable(self) -> Iterator[Any]:
         """Completed batches that are next in input order, as lists or text."""
@@ -335,7 +275,7 @@ class Session:
                 if self.nodes[node].state is not _State.READY:
                     continue
                 batch = heapq.heappop(self.retry)[2] if self.retry else self.new_batch(node)
-                if batch is None and self.module.batched:
+                if batch is None and self.wire.duplicates:
                     batch = self.sched.straggler(node)
                 if batch is not None:
                     self.sched.assign(node, batch)
@@ -358,23 +298,15 @@ class Session:
         return batch
 
     def make_batch(self, start: int, chunk: list[Any], **state: Any) -> Batch:
-        payload = _encode(chunk, start) if self.module.batched else chunk[0]
-        batch = Batch(self.next_seq, start, len(chunk), payload, **state)
+        batch = Batch(self.next_seq, start, len(chunk), self.wire.pack(chunk, start), **state)
         self.next_seq += 1
         return batch
 
-    def items_of(self, batch: Batch) -> list[Any]:
-        return json.loads(str(batch.payload)) if self.module.batched else [batch.payload]
-
     def send(self, index: int, batch: Batch) -> None:
-        if self.module.batched:
-            message: Any = ("batch", {"seq": batch.seq, "start": batch.start, "items": batch.payload})
-        else:
-            message = (batch.seq, batch.payload)
         node = self.nodes[index]
         try:
             assert node.channel is not None
-            node.channel.send(message)
+            node.channel.send(self.wire.message(batch))
         except OSError:
             # The channel closed under us.  Its endmarker is queued behind the
             # results it did send, so handling it there names the right item.
@@ -384,45 +316,23 @@ class Session:
 
     def on_hello(self, index: int, fields: dict) -> None:
         node = self.nodes[index]
-        check_hello(str(node.gateway), fields, self.module)
-        setup: dict[str, Any] = {"name": self.module.name, "emit": self.settings.emit.value}
-        if fields.get("prepared") and self.digest in fields["prepared"]:
-            setup["prepared"] = self.digest  # set up in its fork server already
-        else:
-            setup.update(source=self.module.source, filename=self.module.filename,
-                         options=self.settings.options)
+        setup = self.wire.setup(str(node.gateway), fields)
         assert node.channel is not None
-        node.channel.send(("setup", setup))
-
-    @functools.cached_property
-    def digest(self) -> str:
-        """How a worker forked from a fork server that set this task up names it."""
-        return worker.setup_digest(self.module.name, self.module.source, self.module.filename,
-                                   self.settings.options)
+        node.channel.send(setup)
 
     def on_ready(self, index: int, fields: dict) -> None:
         self.enter(self.nodes[index], _State.READY)
         self.nodes[index].failed_restarts = 0
 
     def on_done(self, index: int, fields: dict) -> None:
-        first = self.sched.complete(index, fields["seq"], fields["seconds"])
-        if first is not None and fields["seq"] >= self.first_seq:
+        seq, seconds = fields["seq"], fields["seconds"]
+        try:
+            first = self.sched.complete(index, seq, seconds)
+        except (KeyError, TypeError):  # a seq never sent, or not even a number
+            raise self.wire.stray(str(self.nodes[index].gateway), fields) from None
+        if first is not None and seq >= self.first_seq:
             self.done[first.start] = (first.count, fields["data"])
             self.counts[self.nodes[index].gateway.spec.id] += first.count
-
-    def on_seed_result(self, index: int, message: Any) -> None:
-        try:
-            seq, result = message
-            first = self.sched.complete(index, seq, 0.0)
-        except (TypeError, ValueError, KeyError):
-            raise GatewayError(
-                str(self.nodes[index].gateway),
-                f"seed-style module {self.module.name} sent {message!r:.80}; expected "
-                f"(i, result) for an (i, arg) it received",
-            ) from None
-        if first is not None and seq >= self.first_seq:
-            self.done[first.start] = (1, [result])
-            self.counts[self.nodes[index].gateway.spec.id] += 1
 
     def on_failed(self, index: int, fields: dict) -> None:
         """The task raised: on an item, or while setting up (``seq`` None)."""
@@ -433,7 +343,7 @@ class Session:
         batch = self.sched.complete(index, fields["seq"], fields.get("seconds", 0.0))
         if batch is None or batch.seq < self.first_seq:
             return  # another node delivered it, or a batch of an abandoned run
-        items = self.items_of(batch)
+        items = self.wire.unpack(batch)
         offset = fields["index"] - batch.start
         failure = ItemFailure(fields["index"], fields["type"], fields["message"],
                               item_text(items[offset]), fields["traceback"])
@@ -458,8 +368,8 @@ class Session:
         try:
             node.channel.waitclose(0)
         except execnet.RemoteError as exc:
-            if not self.module.batched and self.sched.holds(index):
-                self.seed_failed(index, exc)
+            if self.wire.task_errors_close and self.sched.holds(index):
+                self.task_closed(index, exc)
                 return
             self.node_down(index, f"worker crashed: {_last_line(exc.formatted)}")
             return
@@ -467,12 +377,13 @@ class Session:
             pass
         self.node_down(index, "worker process exited or connection dropped")
 
-    def seed_failed(self, index: int, exc: execnet.RemoteError) -> None:
-        """A seed-style module raised: its channel closed, its gateway lives on."""
+    def task_closed(self, index: int, exc: execnet.RemoteError) -> None:
+        """The task raised and ended its channel (a seed-style module's loop); the
+        gateway lives on and gets a new channel."""
         running, orphans = self.sched.release(index)
         assert running is not None
         failure = ItemFailure(running.start, "RemoteError", _last_line(exc.formatted),
-                              item_text(running.payload), exc.formatted)
+                              item_text(self.wire.unpack(running)[0]), exc.formatted)
         if self.settings.on_error is OnError.FAIL:
             raise RemoteTaskError(str(self.nodes[index].gateway), failure.index,
                                   failure.error_type, failure.message, failure.traceback,
@@ -561,7 +472,7 @@ class Session:
         if batch.failures < 2 and not (batch.suspect and batch.failures):
             heapq.heappush(self.retry, (batch.start, batch.seq, batch))
             return
-        items = self.items_of(batch)
+        items = self.wire.unpack(batch)
         error_type, why = batch.last_error
         if batch.count == 1:
             failure = ItemFailure(batch.start, error_type, why, item_text(items[0]))
@@ -583,7 +494,7 @@ class Session:
         charged with the workers that hung on it (a second hang makes it a poison
         item), and the items before and after it as suspect pieces, in case the
         worker hung elsewhere after saying where it was."""
-        items = self.items_of(batch)
+        items = self.wire.unpack(batch)
         at = batch.hung_at[-1]
         offset = at - batch.start
         alone = self.make_batch(at, items[offset:offset + 1],
@@ -659,18 +570,6 @@ class Session:
         for thread in self._threads:
             thread.join(self.settings.start_timeout)
         self._threads = []
-
-
-def _encode(chunk: list[Any], start: int) -> str:
-    try:
-        return json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError):
-        for offset, item in enumerate(chunk):
-            try:
-                json.dumps(item)
-            except (TypeError, ValueError) as exc:
-                raise EncodeError(start + offset, str(exc)) from None
-        raise
 
 
 def _last_line(text: str) -> str:
