@@ -9,38 +9,31 @@ batches sent elsewhere and its gateway restarted (up to ``max_restarts``); a bat
 on which two workers died is split until the one item that kills workers is
 isolated; an item the task raises on, or that kills workers, is handled by the
 ``on_error`` policy: stop, record an error in its place, or skip it.
+
+The nodes (:mod:`.nodes`) own the channels, the protocol (:mod:`.protocols`) reads
+and writes them, the feed (:mod:`.feed`) makes the batches, the scheduler chooses
+which goes where, and the reorder buffer (:mod:`.reorder`) puts results back in
+input order.
 """
 
 from __future__ import annotations
 
-import enum
 import functools
-import heapq
-import itertools
-import json
 import queue
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import execnet
 
 from ..errors import GatewayLost, GatewayStartError, PoisonItem, RemoteTaskError
-from ..gateways import kill
 from ..modules import RemoteModule
 from ..scheduler import AutoSizer, Batch, FixedSizer, Scheduler, Sizer
-from ..settings import (
-    HUNG_AFTER,
-    HUNG_FACTOR,
-    Emit,
-    ItemFailure,
-    OnError,
-    RunOptions,
-    item_text,
-)
+from ..settings import HUNG_AFTER, HUNG_FACTOR, ItemFailure, OnError, RunOptions, item_text
+from .feed import Feed
+from .nodes import Closed, Node, Restarted, RestartFailed, State
 from .protocols import protocol_for
+from .reorder import ReorderBuffer
 
 if TYPE_CHECKING:
     from ..gateways import Gateway
@@ -51,47 +44,6 @@ TICK = 0.25
 SPLIT_WAYS = 8
 
 
-_CLOSED = object()
-
-
-def _deliver(inbox: queue.SimpleQueue, key: tuple[int, int], message: object) -> None:
-    inbox.put((key, message))
-
-
-@dataclass(frozen=True)
-class _Restarted:
-    gateway: Gateway
-
-
-@dataclass(frozen=True)
-class _RestartFailed:
-    why: str
-
-
-class _State(enum.Enum):
-    STARTING = "starting"  # its gateway is being (re)started in a thread
-    OPENING = "opening"  # channel open, handshake and setup under way
-    READY = "ready"
-    BROKEN = "broken"  # a send failed; the channel's endmarker is on the way
-    DEAD = "dead"  # given up on
-
-
-@dataclass
-class _Node:
-    """One gateway's worker.  ``generation`` grows with every new channel, so
-    messages from a replaced channel are recognised and dropped."""
-
-    gateway: Gateway
-    channel: execnet.Channel | None = None
-    state: _State = _State.STARTING
-    since: float = 0.0  # when it entered its state
-    generation: int = 0
-    was_ready: bool = False
-    why: str = ""  # why it last went down
-    failed_restarts: int = 0  # in a row
-    stuck: tuple[int, int] | None = None  # (seq, index) of the item it said runs long
-
-
 class Session:
     """A task set up on every gateway of a pool, ready for any number of runs.
 
@@ -99,7 +51,9 @@ class Session:
     one input through them.  Batch sequence numbers keep growing across runs, so
     late results of an abandoned run are recognised and dropped.  With ``restart``
     (a function that kills a gateway and starts a new one from its spec, such as
-    :meth:`GatewayPool.restart`) dead and hung workers are replaced.
+    :meth:`GatewayPool.restart`) dead and hung workers are replaced.  ``record``
+    makes what takes a failed item's place under ``on_error`` record (default:
+    the :class:`ItemFailure`, or its JSON line in text mode).
     """
 
     def __init__(
@@ -113,17 +67,13 @@ class Session:
         self.module = module
         self.settings = settings
         self.restart = restart
-        self.record = record or self._default_record
+        self.record = record
         self.wire = protocol_for(module, settings)
         # SimpleQueue waits in C: a signal raising in the loop's wait cannot leave a
         # lock of Python's threading code half released (see signals.py).
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
-        self.next_seq = 0
-        #: Items each gateway delivered first, over all runs, by gateway id.
-        self.counts: dict[str, int] = {str(g.spec.id): 0 for g in gateways}
-        #: Restarts of each gateway so far, by gateway id.
-        self.restarts: dict[str, int] = {str(g.spec.id): 0 for g in gateways}
-        self._reset(())
+        self.feed = Feed(self.wire.pack)
+        self.buffer = ReorderBuffer(settings.emit, settings.on_error, record)
         size = self.wire.batch_size(settings.batch_size)
         sizer: Callable[[], Sizer] = (
             AutoSizer if size is None else functools.partial(FixedSizer, size)
@@ -139,56 +89,42 @@ class Session:
             "failed": self.on_failed,
             "stuck": self.on_stuck,
         }
-        self.gateways = gateways
-        self.nodes: list[_Node] = []
-        self._threads: list[threading.Thread] = []
+        self.nodes = [Node(index, gw, self.inbox) for index, gw in enumerate(gateways)]
+        self.opened = False
 
-    def _reset(self, items: Iterable[Any], total: int | None = None) -> None:
-        """Per-run state: the input, its position and the results awaiting delivery."""
-        self.total = len(items) if isinstance(items, Sized) else total
-        self.items = iter(items)
-        self.exhausted = False
-        self.next_index = 0
-        self.first_seq = self.next_seq
-        self.next_yield = 0  # input index of the next item to yield
-        self.done: dict[int, tuple[int, Any]] = {}  # by start index: (count, data)
-        self.retry: list[tuple[int, int, Batch]] = []  # heap of batches to send again
-        #: Items of this run yielded so far (recorded and skipped ones included).
-        self.delivered = 0
-        #: Items of this run the task could not process (under record or skip) and
-        #: whose place in the output has been yielded, in input order.
-        self.failures: list[ItemFailure] = []
-        self.failed: dict[int, ItemFailure] = {}  # by index, until yielded
+    @property
+    def counts(self) -> dict[str, int]:
+        """Items each gateway delivered first, over all runs, by gateway id."""
+        return {node.gateway_id: node.delivered for node in self.nodes}
+
+    @property
+    def restarts(self) -> dict[str, int]:
+        """Restarts charged to each gateway so far, by gateway id."""
+        return {node.gateway_id: node.restarts for node in self.nodes}
+
+    @property
+    def delivered(self) -> int:
+        """Items of this run yielded so far (recorded and skipped ones included)."""
+        return self.buffer.delivered
+
+    @property
+    def failures(self) -> list[ItemFailure]:
+        """Items of this run the task could not process (under record or skip) and
+        whose place in the output has been yielded, in input order."""
+        return self.buffer.failures
 
     def open(self) -> None:
         """Start the worker loop (or the seed module) in a new channel per gateway."""
-        if self.nodes:
+        if self.opened:
             return
-        for index, gw in enumerate(self.gateways):
-            self.nodes.append(_Node(gw))
+        self.opened = True
+        for index in range(len(self.nodes)):
             self.open_node(index)
 
     def open_node(self, index: int) -> None:
-        node = self.nodes[index]
-        node.generation += 1
-        node.stuck = None
-        try:
-            channel = node.gateway.gateway.remote_exec(self.wire.source)
-        except (OSError, EOFError, ValueError) as exc:  # the gateway is gone
-            node.state = _State.BROKEN
-            self.node_down(index, f"cannot open a channel: {exc}")
-            return
-        node.channel = channel
-        self.enter(node, _State.OPENING if self.wire.handshake else _State.READY)
-        channel.setcallback(
-            functools.partial(_deliver, self.inbox, (index, node.generation)), endmarker=_CLOSED
-        )
-
-    @staticmethod
-    def enter(node: _Node, state: _State) -> None:
-        node.state = state
-        node.since = time.monotonic()
-        node.was_ready = node.was_ready or state is _State.READY
+        why = self.nodes[index].open(self.wire.source, self.wire.handshake)
+        if why is not None:
+            self.node_down(index, f"cannot open a channel: {why}")
 
     # -- the loop ---------------------------------------------------------------
 
@@ -200,20 +136,22 @@ class Session:
         Raises the errors listed in :func:`run`.
         """
         self.open()
-        self._reset(items, total)
+        self.feed.start(items, total)
+        self.buffer = ReorderBuffer(self.settings.emit, self.settings.on_error, self.record)
         try:
             yield from self._results()
         finally:
             # Anything still running belongs to this run only: never re-dispatch it.
-            self.sched.forget_before(self.next_seq)
-            self.retry = []
+            self.sched.forget_before(self.feed.next_seq)
+            self.feed.end()
 
     def _results(self) -> Iterator[Any]:
         next_check = time.monotonic() + TICK
         while True:
             self.fill()
-            yield from self.deliverable()
-            if self.exhausted and self.next_yield == self.next_index and not self.unchecked():
+            yield from self.buffer.deliverable()
+            if self.feed.exhausted and self.buffer.due == self.feed.next_index \
+                    and not self.unchecked():
                 return
             try:
                 key, message = self.inbox.get(timeout=TICK)
@@ -233,115 +171,81 @@ class Session:
         A run waits for them (up to ``start_timeout``) even when the others did all
         the work, so that a gateway that cannot run the task is always reported.
         """
-        return any(n.state is _State.OPENING and not n.was_ready for n in self.nodes)
+        return any(n.state is State.OPENING and not n.was_ready for n in self.nodes)
 
     def dispatch(self, key: tuple[int, int], message: Any) -> None:
         index, generation = key
-        if generation != self.nodes[index].generation:
+        node = self.nodes[index]
+        if not node.current(generation):
             return  # from a channel that has been replaced
-        if isinstance(message, _Restarted):
-            self.nodes[index].gateway = message.gateway
-            self.open_node(index)
-        elif isinstance(message, _RestartFailed):
-            self.restart_failed(index, message.why)
-        elif message is _CLOSED:
-            self.on_closed(index)
-        else:
-            name, fields = self.wire.read(str(self.nodes[index].gateway), message)
-            self.handlers[name](index, fields)
-
-    def deliverable(self) -> Iterator[Any]:
-        """Completed batches that are next in input order, as lists or text."""
-        while self.next_yield in self.done:
-            count, data = self.done.pop(self.next_yield)
-            failure = self.failed.pop(self.next_yield, None)
-            if failure is not None:
-                self.failures.append(failure)
-            self.next_yield += count
-            self.delivered += count
-            if not data:
-                continue  # a skipped item
-            if isinstance(data, str) and self.settings.emit is Emit.RESULTS:
-                yield json.loads(data)
-            else:
-                yield data
+        match message:
+            case Restarted(gateway):
+                node.gateway = gateway
+                self.open_node(index)
+            case RestartFailed(why):
+                self.restart_failed(index, why)
+            case Closed():
+                self.on_closed(index)
+            case _:
+                name, fields = self.wire.read(str(node), message)
+                self.handlers[name](index, fields)
 
     def fill(self) -> None:
         """Give every ready node with room in its window a batch, oldest work first."""
         progress = True
         while progress:
             progress = False
-            for node in self.sched.idle_nodes():
-                if self.nodes[node].state is not _State.READY:
+            for index in self.sched.idle_nodes():
+                node = self.nodes[index]
+                if node.state is not State.READY:
                     continue
-                batch = heapq.heappop(self.retry)[2] if self.retry else self.new_batch(node)
+                batch = self.feed.next_retry() or self.new_batch(index)
                 if batch is None and self.wire.duplicates:
-                    batch = self.sched.straggler(node)
+                    batch = self.sched.straggler(index)
                 if batch is not None:
-                    self.sched.assign(node, batch)
-                    self.send(node, batch)
+                    self.sched.assign(index, batch)
+                    node.send(self.wire.message(batch))
                     progress = True
 
-    def new_batch(self, node: int) -> Batch | None:
-        if self.exhausted or not self.sched.may_dispatch(len(self.done) + len(self.retry)):
+    def new_batch(self, index: int) -> Batch | None:
+        """The next batch of the input for node ``index``, sized for it, unless the
+        input is all read or the reorder buffer is full."""
+        waiting = len(self.buffer) + self.feed.retries
+        if self.feed.exhausted or not self.sched.may_dispatch(waiting):
             return None
-        remaining = None if self.total is None else self.total - self.next_index
-        alive = sum(n.state is not _State.DEAD for n in self.nodes)
-        size = self.sched.batch_size(node, remaining, alive)
-        chunk = list(itertools.islice(self.items, size))
-        if len(chunk) < size:
-            self.exhausted = True
-        if not chunk:
-            return None
-        batch = self.make_batch(self.next_index, chunk)
-        self.next_index += len(chunk)
-        return batch
-
-    def make_batch(self, start: int, chunk: list[Any], **state: Any) -> Batch:
-        batch = Batch(self.next_seq, start, len(chunk), self.wire.pack(chunk, start), **state)
-        self.next_seq += 1
-        return batch
-
-    def send(self, index: int, batch: Batch) -> None:
-        node = self.nodes[index]
-        try:
-            assert node.channel is not None
-            node.channel.send(self.wire.message(batch))
-        except OSError:
-            # The channel closed under us.  Its endmarker is queued behind the
-            # results it did send, so handling it there names the right item.
-            self.enter(node, _State.BROKEN)
+        alive = sum(n.state is not State.DEAD for n in self.nodes)
+        return self.feed.read(self.sched.batch_size(index, self.feed.remaining, alive))
 
     # -- messages from workers ----------------------------------------------------
 
     def on_hello(self, index: int, fields: dict) -> None:
         node = self.nodes[index]
-        setup = self.wire.setup(str(node.gateway), fields)
+        setup = self.wire.setup(str(node), fields)
         assert node.channel is not None
         node.channel.send(setup)
 
     def on_ready(self, index: int, fields: dict) -> None:
-        self.enter(self.nodes[index], _State.READY)
-        self.nodes[index].failed_restarts = 0
+        self.nodes[index].ready()
 
     def on_done(self, index: int, fields: dict) -> None:
+        node = self.nodes[index]
         seq, seconds = fields["seq"], fields["seconds"]
         try:
             first = self.sched.complete(index, seq, seconds)
         except (KeyError, TypeError):  # a seq never sent, or not even a number
-            raise self.wire.stray(str(self.nodes[index].gateway), fields) from None
-        if first is not None and seq >= self.first_seq:
-            self.done[first.start] = (first.count, fields["data"])
-            self.counts[self.nodes[index].gateway.spec.id] += first.count
+            raise self.wire.stray(str(node), fields) from None
+        if first is not None and self.feed.current(seq):
+            self.buffer.put(first.start, first.count, fields["data"])
+            node.delivered += first.count
 
     def on_failed(self, index: int, fields: dict) -> None:
         """The task raised: on an item, or while setting up (``seq`` None)."""
-        spec = str(self.nodes[index].gateway)
+        spec = str(self.nodes[index])
         if fields.get("seq") is None:
             raise RemoteTaskError(spec, None, fields["type"], fields["message"],
                                   fields["traceback"])
         batch = self.sched.complete(index, fields["seq"], fields.get("seconds", 0.0))
-        if batch is None or batch.seq < self.first_seq:
+        if batch is None or not self.feed.current(batch.seq):
             return  # another node delivered it, or a batch of an abandoned run
         items = self.wire.unpack(batch)
         offset = fields["index"] - batch.start
@@ -350,32 +254,26 @@ class Session:
         if self.settings.on_error is OnError.FAIL:
             raise RemoteTaskError(spec, failure.index, failure.error_type, failure.message,
                                   failure.traceback, failure.item)
-        if offset:
-            self.done[batch.start] = (offset, fields["data"])
-        self.keep(failure)
+        if offset:  # the results before the failing item
+            self.buffer.put(batch.start, offset, fields["data"])
+        self.buffer.keep(failure)
         rest = items[offset + 1:]
         if rest:
-            self.requeue(self.make_batch(failure.index + 1, rest, failures=batch.failures,
-                                         suspect=batch.suspect))
+            self.requeue(self.feed.make(failure.index + 1, rest, failures=batch.failures,
+                                        suspect=batch.suspect))
 
     def on_stuck(self, index: int, fields: dict) -> None:
         """A worker has been on one item for a while: remember which, in case it hangs."""
         self.nodes[index].stuck = (fields["seq"], fields["index"])
 
     def on_closed(self, index: int) -> None:
-        node = self.nodes[index]
-        assert node.channel is not None
-        try:
-            node.channel.waitclose(0)
-        except execnet.RemoteError as exc:
-            if self.wire.task_errors_close and self.sched.holds(index):
-                self.task_closed(index, exc)
-                return
-            self.node_down(index, f"worker crashed: {_last_line(exc.formatted)}")
-            return
-        except (OSError, EOFError, execnet.TimeoutError):
-            pass
-        self.node_down(index, "worker process exited or connection dropped")
+        error = self.nodes[index].crash()
+        if error is None:
+            self.node_down(index, "worker process exited or connection dropped")
+        elif self.wire.task_errors_close and self.sched.holds(index):
+            self.task_closed(index, error)
+        else:
+            self.node_down(index, f"worker crashed: {_last_line(error.formatted)}")
 
     def task_closed(self, index: int, exc: execnet.RemoteError) -> None:
         """The task raised and ended its channel (a seed-style module's loop); the
@@ -385,11 +283,10 @@ class Session:
         failure = ItemFailure(running.start, "RemoteError", _last_line(exc.formatted),
                               item_text(self.wire.unpack(running)[0]), exc.formatted)
         if self.settings.on_error is OnError.FAIL:
-            raise RemoteTaskError(str(self.nodes[index].gateway), failure.index,
-                                  failure.error_type, failure.message, failure.traceback,
-                                  failure.item)
-        if running.seq >= self.first_seq:
-            self.keep(failure)
+            raise RemoteTaskError(str(self.nodes[index]), failure.index, failure.error_type,
+                                  failure.message, failure.traceback, failure.item)
+        if self.feed.current(running.seq):
+            self.buffer.keep(failure)
         for batch in orphans:
             if batch is not running:
                 self.requeue(batch)
@@ -406,7 +303,7 @@ class Session:
         one to its name is not charged to the gateway.
         """
         node = self.nodes[index]
-        if node.state in (_State.STARTING, _State.DEAD):
+        if node.state in (State.STARTING, State.DEAD):
             return
         node.why = why
         running, orphans = self.sched.release(index)
@@ -427,50 +324,31 @@ class Session:
     def replace_node(self, index: int, charge: bool, hung: bool) -> None:
         """Restart a node's gateway in a thread, or retire the node."""
         node = self.nodes[index]
-        node.generation += 1  # whatever the old channel still says is stale
-        node.channel = None
-        gw_id = node.gateway.spec.id
-        if self.restart is None or (charge and self.restarts[gw_id] >= self.settings.max_restarts):
-            self.enter(node, _State.DEAD)
-            if hung:
-                kill(node.gateway.gateway)
+        node.drop_channel()
+        if self.restart is None or (charge and node.restarts >= self.settings.max_restarts):
+            node.retire(hung)
             return
-        self.restarts[gw_id] += charge
-        self.enter(node, _State.STARTING)
+        node.restarts += charge
         pause = min(0.5 * node.failed_restarts, 5.0)  # a host that refuses: back off
-        thread = threading.Thread(
-            target=self._restart, args=(index, node.gateway, node.generation, pause),
-            daemon=True, name=f"restart {gw_id}",
-        )
-        self._threads.append(thread)
-        thread.start()
+        node.restart(self.restart, pause)
 
     def restart_failed(self, index: int, why: str) -> None:
         """Try again, after a pause, while the gateway's restarts last."""
         node = self.nodes[index]
         node.failed_restarts += 1
-        self.enter(node, _State.BROKEN)
+        node.enter(State.BROKEN)
         self.node_down(index, why)
-
-    def _restart(self, index: int, gateway: Gateway, generation: int, pause: float) -> None:
-        assert self.restart is not None
-        time.sleep(pause)
-        try:
-            message: object = _Restarted(self.restart(gateway))
-        except Exception as exc:  # reported to the loop, which decides
-            message = _RestartFailed(str(exc))
-        self.inbox.put(((index, generation), message))
 
     def requeue(self, batch: Batch) -> None:
         """Send a batch again; split one that killed two workers, and hand a single
         item that did to the ``on_error`` policy."""
-        if batch.seq < self.first_seq:
+        if not self.feed.current(batch.seq):
             return
         if batch.hung_at and batch.count > 1:
             self.split_at_hung(batch)
             return
         if batch.failures < 2 and not (batch.suspect and batch.failures):
-            heapq.heappush(self.retry, (batch.start, batch.seq, batch))
+            self.feed.retry(batch)
             return
         items = self.wire.unpack(batch)
         error_type, why = batch.last_error
@@ -481,13 +359,12 @@ class Session:
                          else "on a worker given it alone, and on those given the batches "
                               "that held it")
                 raise PoisonItem(failure.index, failure.item, error_type, f"{why} ({given})")
-            self.keep(failure)
+            self.buffer.keep(failure)
             return
         step = -(-batch.count // SPLIT_WAYS)
         for offset in range(0, batch.count, step):
-            piece = self.make_batch(batch.start + offset, items[offset:offset + step],
-                                    suspect=True)
-            heapq.heappush(self.retry, (piece.start, piece.seq, piece))
+            self.feed.retry(self.feed.make(batch.start + offset, items[offset:offset + step],
+                                           suspect=True))
 
     def split_at_hung(self, batch: Batch) -> None:
         """Send a batch again around the item its worker hung on: that item alone,
@@ -497,59 +374,47 @@ class Session:
         items = self.wire.unpack(batch)
         at = batch.hung_at[-1]
         offset = at - batch.start
-        alone = self.make_batch(at, items[offset:offset + 1],
-                                failures=batch.hung_at.count(at), last_error=batch.last_error)
+        alone = self.feed.make(at, items[offset:offset + 1],
+                               failures=batch.hung_at.count(at), last_error=batch.last_error)
         self.requeue(alone)
         for start, chunk in ((batch.start, items[:offset]), (at + 1, items[offset + 1:])):
             if chunk:
-                piece = self.make_batch(start, chunk, suspect=True)
-                heapq.heappush(self.retry, (piece.start, piece.seq, piece))
-
-    def keep(self, failure: ItemFailure) -> None:
-        """Put a failed item's record (or nothing, under skip) in its place."""
-        self.failed[failure.index] = failure
-        data = self.record(failure) if self.settings.on_error is OnError.RECORD else None
-        self.done[failure.index] = (1, data)
-
-    def _default_record(self, failure: ItemFailure) -> Any:
-        return failure.line() if self.settings.emit is Emit.TEXT else [failure]
+                self.feed.retry(self.feed.make(start, chunk, suspect=True))
 
     def check_alive(self) -> None:
-        if all(node.state is _State.DEAD for node in self.nodes):
-            reasons = "; ".join(f"{n.gateway}: {n.why}" for n in self.nodes)
+        if all(node.state is State.DEAD for node in self.nodes):
+            reasons = "; ".join(f"{n}: {n.why}" for n in self.nodes)
             raise GatewayLost(
-                tuple(str(n.gateway) for n in self.nodes),
+                tuple(str(n) for n in self.nodes),
                 f"no gateway left ({reasons})",
-                tuple(sorted(b.start for _, _, b in self.retry)),
+                self.feed.retry_starts(),
             )
 
     def check_timeouts(self) -> None:
         now = time.monotonic()
-        timeout = self.settings.timeout
+        start_timeout = self.settings.start_timeout
         for index, node in enumerate(self.nodes):
             waited = now - node.since
-            if node.state is _State.OPENING and waited > self.settings.start_timeout:
-                why = f"worker not ready within {self.settings.start_timeout:g} s"
+            if node.state is State.OPENING and waited > start_timeout:
+                why = f"worker not ready within {start_timeout:g} s"
                 if not node.was_ready:
-                    raise GatewayStartError(str(node.gateway), why)
+                    raise GatewayStartError(str(node), why)
                 self.node_down(index, why, "Timeout", hung=True)
-            elif node.state is _State.BROKEN and waited > 5 * TICK:
+            elif node.state is State.BROKEN and waited > 5 * TICK:
                 self.node_down(index, "connection closed")
-            elif node.state is _State.STARTING and waited > self.settings.start_timeout + 10:
-                # A restart stuck connecting (its pause included): give up on it;
-                # the pool stops whatever it starts late.
-                node.generation += 1
-                node.why = f"restart did not finish within {self.settings.start_timeout:g} s"
-                self.enter(node, _State.DEAD)
-            elif node.state is _State.READY:
+            elif node.state is State.STARTING and waited > start_timeout + 10:
+                # A restart stuck connecting (its pause included).
+                node.give_up(f"restart did not finish within {start_timeout:g} s")
+            elif node.state is State.READY:
                 since = self.sched.running_since(index)
-                limit, why = self.batch_limit(index, timeout)
+                limit, why = self.batch_limit(index)
                 if since is not None and now - since > limit:
                     self.node_down(index, why, "Timeout", hung=True)
         self.check_alive()
 
-    def batch_limit(self, index: int, timeout: float | None) -> tuple[float, str]:
+    def batch_limit(self, index: int) -> tuple[float, str]:
         """Seconds the batch a node runs may take, and what to say when it does not."""
+        timeout = self.settings.timeout
         if timeout is not None:
             return timeout, f"no result within the {timeout:g} s batch timeout"
         expected = self.sched.expected_seconds(index) or 0.0
@@ -562,14 +427,9 @@ class Session:
         """Close every channel: workers stop after the item they are on.  Waits for
         gateway restarts under way, so that the pool stops what they start."""
         for node in self.nodes:
-            try:
-                if node.channel is not None:
-                    node.channel.close()
-            except OSError:  # the gateway is already gone
-                pass
-        for thread in self._threads:
-            thread.join(self.settings.start_timeout)
-        self._threads = []
+            node.close()
+        for node in self.nodes:
+            node.join(self.settings.start_timeout)
 
 
 def _last_line(text: str) -> str:
