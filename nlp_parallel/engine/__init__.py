@@ -10,6 +10,7 @@ Its pieces, each testable on its own:
 - :mod:`.protocols` -- the two ways workers talk: the batched protocol of
   :mod:`nlp_parallel.worker`, and seed-style modules' own ``(i, arg)`` loop;
 - :mod:`.handshake` -- what a worker must be for its results to be trusted;
+- :mod:`.recovery` -- what a failure costs and what is sent again: pure decisions;
 - :mod:`.reorder` -- results back in input order.
 
 Which batch goes where is :mod:`nlp_parallel.scheduler`'s.
@@ -17,7 +18,8 @@ Which batch goes where is :mod:`nlp_parallel.scheduler`'s.
 
 from .handshake import check_hello, local_nltk_version
 from .protocols import BATCH_WINDOW, SEED_WINDOW
-from .session import SPLIT_WAYS, TICK, Session, run
+from .recovery import SPLIT_WAYS
+from .session import TICK, Session, run
 
 __all__ = ["BATCH_WINDOW", "SEED_WINDOW", "SPLIT_WAYS", "TICK", "Session", "check_hello",
            "local_nltk_version", "run"]

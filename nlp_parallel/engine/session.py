@@ -4,16 +4,11 @@ execnet callbacks only enqueue ``(node, message)``; one loop drains that queue,
 dispatches each message through a table, keeps every node's window full and
 yields results as soon as they are next in input order.  Every wait has a timeout.
 
-Failures are recovered, not just reported.  A worker that dies or hangs has its
-batches sent elsewhere and its gateway restarted (up to ``max_restarts``); a batch
-on which two workers died is split until the one item that kills workers is
-isolated; an item the task raises on, or that kills workers, is handled by the
-``on_error`` policy: stop, record an error in its place, or skip it.
-
-The nodes (:mod:`.nodes`) own the channels, the protocol (:mod:`.protocols`) reads
-and writes them, the feed (:mod:`.feed`) makes the batches, the scheduler chooses
-which goes where, and the reorder buffer (:mod:`.reorder`) puts results back in
-input order.
+The loop only carries decisions out.  The nodes (:mod:`.nodes`) own the channels,
+the protocol (:mod:`.protocols`) reads and writes them, the feed (:mod:`.feed`)
+makes the batches, the scheduler chooses which goes where, the recovery policy
+(:mod:`.recovery`) decides what a failure costs and what is sent again, and the
+reorder buffer (:mod:`.reorder`) puts results back in input order.
 """
 
 from __future__ import annotations
@@ -26,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import execnet
 
-from ..errors import GatewayLost, GatewayStartError, PoisonItem, RemoteTaskError
+from ..errors import GatewayLost, GatewayStartError, RemoteTaskError
 from ..modules import RemoteModule
 from ..scheduler import AutoSizer, Batch, FixedSizer, Scheduler, Sizer
-from ..settings import HUNG_AFTER, HUNG_FACTOR, ItemFailure, OnError, RunOptions, item_text
+from ..settings import ItemFailure, RunOptions, item_text
 from .feed import Feed
 from .nodes import Closed, Node, Restarted, RestartFailed, State
 from .protocols import protocol_for
+from .recovery import Decision, Keep, RecoveryPolicy, Resend, Retire, Retry, record_loss
 from .reorder import ReorderBuffer
 
 if TYPE_CHECKING:
@@ -40,8 +36,6 @@ if TYPE_CHECKING:
 
 #: Seconds between checks for timeouts and stragglers while no message arrives.
 TICK = 0.25
-#: Pieces a batch known to hold a worker-killing item is split into, each round.
-SPLIT_WAYS = 8
 
 
 class Session:
@@ -69,6 +63,7 @@ class Session:
         self.restart = restart
         self.record = record
         self.wire = protocol_for(module, settings)
+        self.policy = RecoveryPolicy(settings, self.wire.unpack, restart is not None)
         # SimpleQueue waits in C: a signal raising in the loop's wait cannot leave a
         # lock of Python's threading code half released (see signals.py).
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
@@ -251,16 +246,10 @@ class Session:
         offset = fields["index"] - batch.start
         failure = ItemFailure(fields["index"], fields["type"], fields["message"],
                               item_text(items[offset]), fields["traceback"])
-        if self.settings.on_error is OnError.FAIL:
-            raise RemoteTaskError(spec, failure.index, failure.error_type, failure.message,
-                                  failure.traceback, failure.item)
+        decisions = self.policy.task_raised(spec, batch, failure)
         if offset:  # the results before the failing item
             self.buffer.put(batch.start, offset, fields["data"])
-        self.buffer.keep(failure)
-        rest = items[offset + 1:]
-        if rest:
-            self.requeue(self.feed.make(failure.index + 1, rest, failures=batch.failures,
-                                        suspect=batch.suspect))
+        self.settle(batch, decisions, items)
 
     def on_stuck(self, index: int, fields: dict) -> None:
         """A worker has been on one item for a while: remember which, in case it hangs."""
@@ -282,11 +271,9 @@ class Session:
         assert running is not None
         failure = ItemFailure(running.start, "RemoteError", _last_line(exc.formatted),
                               item_text(self.wire.unpack(running)[0]), exc.formatted)
-        if self.settings.on_error is OnError.FAIL:
-            raise RemoteTaskError(str(self.nodes[index]), failure.index, failure.error_type,
-                                  failure.message, failure.traceback, failure.item)
+        decisions = self.policy.task_raised(str(self.nodes[index]), running, failure)
         if self.feed.current(running.seq):
-            self.buffer.keep(failure)
+            self.settle(running, decisions)
         for batch in orphans:
             if batch is not running:
                 self.requeue(batch)
@@ -297,40 +284,32 @@ class Session:
     def node_down(self, index: int, why: str, error_type: str = "WorkerDied",
                   hung: bool = False) -> None:
         """A worker died, hung or cannot be reached: send its batches elsewhere and
-        restart its gateway, or give up on it when its restarts are spent.
-
-        The batch it was running is blamed; a death on a batch that already has
-        one to its name is not charged to the gateway.
-        """
+        restart its gateway, or give up on it when its restarts are spent."""
         node = self.nodes[index]
         if node.state in (State.STARTING, State.DEAD):
             return
         node.why = why
         running, orphans = self.sched.release(index)
-        charge = True
+        blame = self.policy.blame(running, node.stuck if hung else None)
         if running is not None:
-            charge = not (running.failures or running.suspect)
-            running.failures += 1
-            running.last_error = (error_type, why)
-            if hung and node.stuck is not None and node.stuck[0] == running.seq \
-                    and running.start <= node.stuck[1] < running.start + running.count:
-                running.hung_at += (node.stuck[1],)
-        self.replace_node(index, charge, hung)
+            record_loss(running, error_type, why, blame.hung_on)
+        self.replace_node(index, blame.charged, hung)
         # After the node is dealt with: this may raise under on_error fail.
         for batch in orphans:
             self.requeue(batch)
         self.check_alive()
 
-    def replace_node(self, index: int, charge: bool, hung: bool) -> None:
+    def replace_node(self, index: int, charged: bool, hung: bool) -> None:
         """Restart a node's gateway in a thread, or retire the node."""
         node = self.nodes[index]
         node.drop_channel()
-        if self.restart is None or (charge and node.restarts >= self.settings.max_restarts):
+        fate = self.policy.replace(charged, node.restarts, node.failed_restarts)
+        if isinstance(fate, Retire):
             node.retire(hung)
             return
-        node.restarts += charge
-        pause = min(0.5 * node.failed_restarts, 5.0)  # a host that refuses: back off
-        node.restart(self.restart, pause)
+        assert self.restart is not None
+        node.restarts += fate.charged
+        node.restart(self.restart, fate.pause)
 
     def restart_failed(self, index: int, why: str) -> None:
         """Try again, after a pause, while the gateway's restarts last."""
@@ -340,46 +319,30 @@ class Session:
         self.node_down(index, why)
 
     def requeue(self, batch: Batch) -> None:
-        """Send a batch again; split one that killed two workers, and hand a single
-        item that did to the ``on_error`` policy."""
+        """Send a batch again as the recovery policy decides: as it is, in pieces,
+        or not at all, its one item given up on."""
         if not self.feed.current(batch.seq):
             return
-        if batch.hung_at and batch.count > 1:
-            self.split_at_hung(batch)
-            return
-        if batch.failures < 2 and not (batch.suspect and batch.failures):
-            self.feed.retry(batch)
-            return
-        items = self.wire.unpack(batch)
-        error_type, why = batch.last_error
-        if batch.count == 1:
-            failure = ItemFailure(batch.start, error_type, why, item_text(items[0]))
-            if self.settings.on_error is OnError.FAIL:
-                given = (f"on each of {batch.failures} workers given it" if batch.failures > 1
-                         else "on a worker given it alone, and on those given the batches "
-                              "that held it")
-                raise PoisonItem(failure.index, failure.item, error_type, f"{why} ({given})")
-            self.buffer.keep(failure)
-            return
-        step = -(-batch.count // SPLIT_WAYS)
-        for offset in range(0, batch.count, step):
-            self.feed.retry(self.feed.make(batch.start + offset, items[offset:offset + step],
-                                           suspect=True))
+        self.settle(batch, (self.policy.resend(batch),))
 
-    def split_at_hung(self, batch: Batch) -> None:
-        """Send a batch again around the item its worker hung on: that item alone,
-        charged with the workers that hung on it (a second hang makes it a poison
-        item), and the items before and after it as suspect pieces, in case the
-        worker hung elsewhere after saying where it was."""
-        items = self.wire.unpack(batch)
-        at = batch.hung_at[-1]
-        offset = at - batch.start
-        alone = self.feed.make(at, items[offset:offset + 1],
-                               failures=batch.hung_at.count(at), last_error=batch.last_error)
-        self.requeue(alone)
-        for start, chunk in ((batch.start, items[:offset]), (at + 1, items[offset + 1:])):
-            if chunk:
-                self.feed.retry(self.feed.make(start, chunk, suspect=True))
+    def settle(self, batch: Batch, decisions: Iterable[Decision],
+               items: list[Any] | None = None) -> None:
+        """Carry out the policy's decisions on ``batch`` (whose ``items`` may be
+        given, decoded already)."""
+        for decision in decisions:
+            match decision:
+                case Keep(failure):
+                    self.buffer.keep(failure)
+                case Retry():
+                    self.feed.retry(batch)
+                case Resend(pieces):
+                    items = self.wire.unpack(batch) if items is None else items
+                    for piece in pieces:
+                        offset = piece.start - batch.start
+                        self.requeue(self.feed.make(
+                            piece.start, items[offset:offset + piece.count],
+                            failures=piece.failures, suspect=piece.suspect,
+                            last_error=piece.last_error))
 
     def check_alive(self) -> None:
         if all(node.state is State.DEAD for node in self.nodes):
@@ -407,21 +370,10 @@ class Session:
                 node.give_up(f"restart did not finish within {start_timeout:g} s")
             elif node.state is State.READY:
                 since = self.sched.running_since(index)
-                limit, why = self.batch_limit(index)
+                limit, why = self.policy.hang_limit(self.sched.expected_seconds(index))
                 if since is not None and now - since > limit:
                     self.node_down(index, why, "Timeout", hung=True)
         self.check_alive()
-
-    def batch_limit(self, index: int) -> tuple[float, str]:
-        """Seconds the batch a node runs may take, and what to say when it does not."""
-        timeout = self.settings.timeout
-        if timeout is not None:
-            return timeout, f"no result within the {timeout:g} s batch timeout"
-        expected = self.sched.expected_seconds(index) or 0.0
-        floor = HUNG_AFTER if self.settings.hung_after is None else self.settings.hung_after
-        limit = max(floor, HUNG_FACTOR * expected)
-        return limit, (f"no result within {limit:.0f} s, {HUNG_FACTOR}x the batch's expected "
-                       f"time (set a timeout to choose)")
 
     def close(self) -> None:
         """Close every channel: workers stop after the item they are on.  Waits for
