@@ -205,7 +205,7 @@ def test_a_gateway_that_cannot_restart_is_given_up_on():
 def test_without_a_timeout_a_hung_batch_is_still_caught(pool2, monkeypatch):
     """No run hangs for ever: past HUNG_FACTOR x its expected time (and HUNG_AFTER
     seconds, shortened here) a batch is taken for hung."""
-    monkeypatch.setattr(nlp_parallel.engine, "HUNG_AFTER", 1.0)
+    monkeypatch.setattr(nlp_parallel.engine.recovery, "HUNG_AFTER", 1.0)
     session = Session(pool2.gateways, RemoteModule.resolve(faulty),
                       run_options({"hang_on": 1500}, on_error="skip"), pool2.restart)
     try:
