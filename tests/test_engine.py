@@ -50,7 +50,11 @@ def test_order_kept_over_100k_items_with_uneven_workers():
     """A slow and a fast worker still give results in input order."""
     items = [(i * 7919) % 100_003 for i in range(100_000)]
     specs = ["popen//env:NLP_TEST_SLOW=0.00002", "popen"]
-    results = nlp_parallel.map(slow_on_env, items, specs)
+    # Both started before the run: on a busy machine a gateway still starting could
+    # miss a whole run this short.
+    with nlp_parallel.GatewayPool(specs) as pool:
+        pool.describe(pings=1)
+        results = nlp_parallel.map(slow_on_env, items, pool=pool)
     assert [item for item, _ in results] == items
     assert len({pid for _, pid in results}) == 2, "both workers took part"
 

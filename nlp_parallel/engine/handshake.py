@@ -38,7 +38,7 @@ def check_hello(spec: str, hello: dict, module: RemoteModule) -> None:
     if ours is None or theirs == ours:
         return
     found = "no NLTK" if theirs is None else f"NLTK {theirs}"
-    builtin = module.name.startswith("remote_tasks.")
+    builtin = module.builtin
     if module.needs_nltk or builtin:
         what = "the built-in tasks run" if builtin else f"task {module.name} runs"
         raise HandshakeError(
