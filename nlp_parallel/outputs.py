@@ -21,41 +21,27 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import stat
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from types import TracebackType
 from typing import IO, Any
 
+from .checkpoints import (
+    CHECKPOINT_VERSION,
+    Checkpoint,
+    changed_settings,
+    joined,
+    plain_settings,
+    settings_hash,
+)
 from .errors import ConfigError, OutputAppeared, OutputError
 
 #: Seconds between checkpoints while writing (each costs an fsync).
 CHECKPOINT_EVERY = 1.0
-CHECKPOINT_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """How far a run got: ``items`` input items are written, in ``offset`` bytes of
-    the part file and ``errors_offset`` bytes of the errors part file."""
-
-    settings: str  # hash of the settings that shape the output
-    described: Mapping[str, Any]  # those settings, to name what changed
-    items: int
-    last_index: int | None  # corpus index of the last item written (None: none yet)
-    offset: int
-    errors_offset: int
-    failures: int
-    version: int = CHECKPOINT_VERSION
-    #: Whether the run may replace a file at the output path (it had ``overwrite``);
-    #: its resumption inherits that, and only that.
-    replaces: bool = False
-
-
 #: How a path that is not a regular file is named in messages.
 _KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"),
           (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
@@ -79,38 +65,6 @@ def special_kind(path: str) -> str | None:
 def _open_nofollow(path: str, flags: int) -> int:
     """``open``'s opener: never through a symbolic link."""
     return os.open(path, flags | os.O_NOFOLLOW, 0o666)
-
-
-def _settings_json(settings: Mapping[str, Any]) -> str:
-    return json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str)
-
-
-def settings_hash(settings: Mapping[str, Any]) -> str:
-    return hashlib.sha256(_settings_json(settings).encode("utf-8")).hexdigest()
-
-
-def plain_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """``settings`` as a checkpoint stores them: JSON, so a tuple is a list."""
-    plain: dict[str, Any] = json.loads(_settings_json(settings))
-    return plain
-
-
-def changed_settings(before: Mapping[str, Any], after: Mapping[str, Any],
-                     prefix: str = "") -> list[str]:
-    """The keys whose values differ between two plain settings, as dotted paths
-    into nested mappings (``corpus.limit``, ``task.options.tagset``), sorted."""
-    changed = []
-    for key in sorted(set(before) | set(after)):
-        old, new = before.get(key), after.get(key)
-        if isinstance(old, dict) and isinstance(new, dict):
-            changed += changed_settings(old, new, f"{prefix}{key}.")
-        elif old != new:
-            changed.append(prefix + key)
-    return changed
-
-
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 class OutputFile:
@@ -184,7 +138,7 @@ class OutputFile:
             # Both sides as JSON: what the checkpoint holds.  Empty only for a
             # checkpoint whose settings and hash disagree (edited by hand).
             changed = changed_settings(saved.described, plain_settings(self.settings))
-            names = _and(changed) if changed else "settings"
+            names = joined(changed) if changed else "settings"
             them = "it" if len(changed) == 1 else "them"
             raise ConfigError(
                 f"{self.where}: cannot resume {self.shown}: the job's {names} changed since "

@@ -189,7 +189,7 @@ def test_a_job_on_a_worker_without_nltk_is_refused_at_the_handshake(tmp_path, py
 def test_ssh_exiting_during_the_bootstrap_names_the_host(exc):
     """ssh may exit (connection refused) while execnet still writes its bootstrap:
     the message then names the host as for any failed connection."""
-    from nlp_parallel.gateways import _why_not_started
+    from nlp_parallel.starting import _why_not_started
     from nlp_parallel.specs import GatewaySpec
 
     spec = GatewaySpec("ssh=nlp-down//ssh_config=/lab/ssh_config//python=/venv/bin/python", "gw1")
