@@ -63,6 +63,24 @@ def wait_gone(pids: list[int], seconds: float) -> list[int]:
         time.sleep(0.05)
 
 
+def interrupted(job: Path, after: int) -> None:
+    """Run ``job`` in this process and stop it, as Ctrl-C does, once ``after`` items
+    are written."""
+    from nlp_parallel.jobs import load_job
+    from nlp_parallel.runner import run_job
+
+    written = 0
+
+    def progress(count: int) -> None:
+        nonlocal written
+        written += count
+        if written >= after:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_job(load_job(str(job)), progress)
+
+
 @pytest.fixture(autouse=True)
 def no_orphans():
     """Every test must leave no worker process behind.

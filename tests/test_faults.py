@@ -22,7 +22,7 @@ from nlp_parallel.cli import main
 from nlp_parallel.jobs import load_job
 from nlp_parallel.runner import run_job
 
-from conftest import sigint_as_at_a_terminal, wait_gone, workers
+from conftest import interrupted, sigint_as_at_a_terminal, wait_gone, workers
 
 BROWN = 20_000
 POISON_INDEX, POISON_WORD = 152, "Appellate"  # the only treebank sentence of 400 with it
@@ -181,20 +181,6 @@ def test_signal_stops_workers_and_keeps_output_resumable(sig, code, said, tmp_pa
 
 
 # -- resuming ---------------------------------------------------------------------------
-
-
-def interrupted(job: Path, after: int) -> None:
-    """Run ``job`` in this process and interrupt it after ``after`` items."""
-    written = 0
-
-    def progress(count: int) -> None:
-        nonlocal written
-        written += count
-        if written >= after:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_job(load_job(str(job)), progress)
 
 
 def treebank_job(tmp_path: Path, options: str = "{}") -> Path:

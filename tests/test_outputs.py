@@ -26,6 +26,8 @@ from nlp_parallel.jobs import load_job
 from nlp_parallel.outputs import OutputFile
 from nlp_parallel.runner import run_job
 
+from conftest import interrupted
+
 JOB = """\
     corpus: {name: treebank, view: sents, limit: LIMIT}
     task: {name: stem}
@@ -400,20 +402,6 @@ def treebank_job(tmp_path: Path, out: Path, options: str = "{}", on_error: str =
     return job
 
 
-def interrupted(job: Path, after: int) -> None:
-    """Run ``job`` and stop it, as Ctrl-C does, after ``after`` items."""
-    written = 0
-
-    def progress(count: int) -> None:
-        nonlocal written
-        written += count
-        if written >= after:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_job(load_job(str(job)), progress)
-
-
 @pytest.mark.parametrize("change, args, named", [
     ({"on_error": "skip"}, [], "on_error changed since the interrupted run; restore it"),
     ({}, ["--limit", "1400"], "corpus.limit changed since the interrupted run; restore it"),
@@ -548,11 +536,7 @@ def test_bad_data_found_by_a_resumed_run_keeps_what_earlier_runs_wrote(tmp_path,
     clean = tmp_path / "clean.jsonl"
     assert main(["run", str(job), "--output", str(clean), "--quiet"]) == 0
 
-    def stop(count: int) -> None:
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_job(load_job(str(job)), stop)
+    interrupted(job, 1)
     written = checkpoint(out)["items"]
     assert 0 < written < 2999
     corpus.write_text("".join(good[:2999]) + "{broken\n")
