@@ -109,3 +109,20 @@ def test_a_bad_hung_after_is_one_clear_line(tmp_path, monkeypatch, capsys):
     assert line.endswith("environment variable NLP_PARALLEL_HUNG_AFTER: 'soon' is not a "
                          "positive number of seconds")
     assert not output.exists()
+
+
+def test_a_worker_says_which_item_it_is_stuck_on():
+    """The worker's watch thread names the item that runs long, while it runs."""
+    from nlp_parallel import worker
+    from nlp_parallel.modules import RemoteModule
+
+    module = RemoteModule.resolve(faulty)
+    with nlp_parallel.GatewayPool([("popen", 1)]) as pool:
+        channel = pool.gateways[0].gateway.remote_exec(RemoteModule.resolve(worker).source)
+        assert channel.receive(30)[0] == "hello"
+        channel.send(("setup", {"name": module.name, "emit": "results", "source": module.source,
+                                "filename": module.filename,
+                                "options": json.dumps({"hang_on": 7})}))
+        assert channel.receive(30) == ("ready", {})
+        channel.send(("batch", {"seq": 3, "start": 5, "items": json.dumps([5, 6, 7, 8])}))
+        assert channel.receive(30) == ("stuck", {"seq": 3, "index": 7})
