@@ -13,9 +13,8 @@ naming the file, and the line (JSONL) or byte offset (a bad encoding).
 from __future__ import annotations
 
 import codecs
-import json
 import os
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,35 +25,30 @@ from nltk.corpus.reader import (
 )
 from nltk.corpus.reader.api import CorpusReader
 from nltk.corpus.reader.util import StreamBackedCorpusView, read_blankline_block
-from nltk.tree import Tree
 
 from ..errors import ConfigError
+from ..shard_reader import CONVERSIONS, BadData, jsonl_records
 
 Kind = Literal["tokens", "tagged", "text"]
 Record = dict[str, Any]
 Records = Generator[Record, None, None]
 
 
-def _pos(parse: Any) -> list[tuple[str, str]]:
-    """(word, tag) pairs of a parse: an ``nltk.Tree`` or a ``DependencyGraph``."""
-    if isinstance(parse, Tree):
-        return parse.pos()
-    return [(node["word"], node["tag"]) for address, node in sorted(parse.nodes.items()) if address]
+#: What each view's records carry.
+VIEW_KINDS: Mapping[str, Kind] = {
+    "sents": "tokens",
+    "tagged_sents": "tagged",
+    "chunked_sents": "tagged",
+    "parsed_sents": "tagged",
+    "words": "tokens",
+    "paras": "tokens",
+    "raw": "text",
+}
 
-
-def _tagged(pairs: Sequence[tuple[str, str]]) -> Record:
-    return {"tokens": [word for word, _ in pairs], "tags": [tag for _, tag in pairs]}
-
-
-#: View of an NLTK reader -> the kind of record it makes and how.
+#: View of an NLTK reader -> the kind of record it makes and how.  The conversions
+#: are the workers' own (:mod:`nlp_parallel.shard_reader`), so both read alike.
 READER_VIEWS: Mapping[str, tuple[Kind, Callable[[Any], Record]]] = {
-    "sents": ("tokens", lambda sent: {"tokens": list(sent)}),
-    "tagged_sents": ("tagged", _tagged),
-    "chunked_sents": ("tagged", lambda tree: _tagged(tree.leaves())),
-    "parsed_sents": ("tagged", lambda parse: _tagged(_pos(parse))),
-    "words": ("tokens", lambda word: {"tokens": [word]}),
-    "paras": ("tokens", lambda para: {"tokens": [word for sent in para for word in sent]}),
-    "raw": ("text", lambda text: {"text": text}),
+    view: (kind, CONVERSIONS[view]) for view, kind in VIEW_KINDS.items()
 }
 
 #: NLTK's reader for each format of user files (JSONL is read by this module).
@@ -84,6 +78,19 @@ class UserFiles:
     def decode_error(self, fileid: str, offset: int | None, byte: int | None) -> ConfigError:
         where = "" if offset is None else f" (byte 0x{byte:02x} at offset {offset})"
         return self.fail(fileid, f": not valid {self.encoding}{where}")
+
+    def bad_data(self, fields: Mapping[str, Any]) -> ConfigError:
+        """The error for a problem as :class:`~nlp_parallel.shard_reader.BadData`
+        reports it, its ``item``, ``line`` and ``offset`` counted from the file's start."""
+        fileid, kind, detail = fields["fileid"], fields["kind"], fields["detail"]
+        if kind == "decode":
+            return self.decode_error(fileid, fields.get("offset"), fields.get("byte"))
+        if kind == "jsonl":
+            return self.fail(fileid, f" line {fields['line']}: {detail}")
+        if kind == "sandbox":
+            return self.fail(fileid, f": refused by NLTK's path sandbox ({detail})")
+        item = fields["item"]
+        return self.fail(fileid, f": cannot be read as {self.format} at item {item} ({detail})")
 
 
 class Source:
@@ -142,11 +149,11 @@ class Source:
             offset, byte = _first_bad_byte(self.reader.abspath(fileid), files.encoding)
             raise files.decode_error(fileid, offset, byte) from exc
         except PermissionError as exc:
-            raise files.fail(fileid, f": refused by NLTK's path sandbox ({exc})") from exc
+            raise files.bad_data({"fileid": fileid, "kind": "sandbox", "detail": str(exc)}) from exc
         except (ValueError, IndexError) as exc:
             detail = " ".join(str(exc).split("\n")[:2])  # NLTK's message and the block's first line
-            message = f": cannot be read as {files.format} at item {count + 1} ({detail})"
-            raise files.fail(fileid, message) from exc
+            fields = {"fileid": fileid, "kind": "parse", "detail": detail, "item": count + 1}
+            raise files.bad_data(fields) from exc
 
 
 class JsonlSource(Source):
@@ -164,69 +171,10 @@ class JsonlSource(Source):
         files = self.files
         assert files is not None
         with self.reader.abspath(fileid).open() as stream:  # bytes, through pathsec
-            offset = 0
-            for number, line in enumerate(stream, 1):
-                try:
-                    text = line.decode(files.encoding)
-                except UnicodeDecodeError as exc:
-                    raise files.decode_error(fileid, offset + exc.start, line[exc.start]) from None
-                offset += len(line)
-                text = text.rstrip("\r\n")  # so a column is a column of this line
-                if number == 1:
-                    text = text.removeprefix("\ufeff")
-                if not text.strip():
-                    continue
-                try:
-                    value = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise files.fail(
-                        fileid, f" line {number}: not valid JSON ({exc.msg} at column {exc.colno})"
-                    ) from None
-                problem = _jsonl_problem(value, self.view)
-                if problem:
-                    raise files.fail(fileid, f" line {number}: {problem}")
-                if self.view == "raw":
-                    yield {"text": value["text"]}
-                elif self.view == "tagged_sents":
-                    yield {"tokens": value["tokens"], "tags": value["tags"]}
-                else:
-                    yield {"tokens": value["tokens"]}
-
-
-#: The keys each JSONL view needs in a record, and the record's shape.
-JSONL_KEYS = {"sents": ("tokens",), "tagged_sents": ("tokens", "tags"), "raw": ("text",)}
-JSONL_SHAPES = {
-    "sents": '{"tokens": [...]}',
-    "tagged_sents": '{"tokens": [...], "tags": [...]}',
-    "raw": '{"text": "..."}',
-}
-JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-
-
-def _json_type(value: object) -> str:
-    return "null" if value is None else JSON_TYPES.get(type(value), "a number")
-
-
-def _strings(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
-
-
-def _jsonl_problem(value: object, view: str) -> str | None:
-    """What is wrong with one JSONL record for ``view``, or None."""
-    if not isinstance(value, dict):
-        return f"expected a JSON object, not {_json_type(value)}"
-    for key in JSONL_KEYS[view]:
-        if key not in value:
-            return f'no "{key}" (view {view} reads {JSONL_SHAPES[view]})'
-    if view == "raw":
-        text = value["text"]
-        return None if isinstance(text, str) else f'"text" is {_json_type(text)}, not a string'
-    for key in ("tokens", "tags"):
-        if key in value and not _strings(value[key]):
-            return f'"{key}" must be a list of strings'
-    if "tags" in value and len(value["tags"]) != len(value["tokens"]):
-        return f'"tags" has {len(value["tags"])} items but "tokens" has {len(value["tokens"])}'
-    return None
+            try:
+                yield from jsonl_records(stream, self.view, files.encoding, fileid)
+            except BadData as exc:
+                raise files.bad_data(exc.fields) from None
 
 
 def _first_bad_byte(pointer: Any, encoding: str) -> tuple[int | None, int | None]:
