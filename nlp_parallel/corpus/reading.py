@@ -75,6 +75,11 @@ class Corpus:
             fileids, skip = fileids[skip:], 0
         return _records(source, fileids, skip, self.spec.limit)
 
+    def source(self) -> Source:
+        """The checked source the records come from: its reader, view and fileids (what
+        :mod:`.shards` plans from).  Checks first, raising as :meth:`check` does."""
+        return self._prepared()
+
     def views(self) -> dict[str, Kind]:
         """The views this corpus offers, each with what its items carry, in ``VIEWS``
         order.  Checks first, raising as :meth:`check` does."""
