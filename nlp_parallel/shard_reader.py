@@ -336,9 +336,10 @@ class ShardReader:
 
     def _records(self, reader: Any, piece: dict[str, Any], blob: bytes) -> Iterator[Record]:
         convert = CONVERSIONS[self.recipe["convert"]]
-        items = self._items(reader, piece["fileid"])
+        items: Any = None
         count = 0
         try:
+            items = self._items(reader, piece["fileid"])  # raw reads here, and may fail
             for item in items:
                 yield convert(item)
                 count += 1
