@@ -353,6 +353,8 @@ def user_files(root: Path, fmt: str) -> None:
         f"sub/f_nested.{ext}": document(fmt, 9, 100).encode(),
         f"g_blank_start.{ext}": ("\n \n" + document(fmt, 9, 200)).encode(),
     }
+    if fmt != "jsonl":  # a byte order mark inside a file is text NLTK keeps
+        files[f"h_inner_bom.{ext}"] = "\ufeff".join(document(fmt, 3, i) for i in range(8)).encode()
     for name, data in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)

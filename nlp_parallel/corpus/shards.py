@@ -451,7 +451,8 @@ def _pieces(
 
 def _next_cut(stream: Any, target: int, cut: Cut) -> int | None:
     """The first offset past ``target`` that ``cut`` allows (None: none before the end):
-    right after the line ``target`` falls in, or right after the next blank line."""
+    right after the line ``target`` falls in, or right after the next blank line that
+    a byte order mark does not follow."""
     stream.seek(target)
     line = stream.readline()  # the rest of the line target falls in
     position = target + len(line)
@@ -465,7 +466,11 @@ def _next_cut(stream: Any, target: int, cut: Cut) -> int | None:
             return None  # the end, after no blank line: a cut there cuts nothing
         position += len(line)
         if not line.strip(BLANK):
-            return position
+            # NLTK drops a UTF-8 byte order mark at the start of a file, so a piece
+            # must not start with one that is text in the middle of the file.
+            if not stream.read(len(codecs.BOM_UTF8)).startswith(codecs.BOM_UTF8):
+                return position
+            stream.seek(position)
 
 
 def _pack(pieces: Iterator[Piece], shard_bytes: int) -> tuple[Shard, ...]:
