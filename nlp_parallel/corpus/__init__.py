@@ -10,7 +10,8 @@ The package, from the ground up: :mod:`.spec` (the spec and its validation),
 :mod:`.catalogue` (the installed NLTK corpora and the views each reader offers),
 :mod:`.sources` (what streams the records of one file: NLTK's readers, JSONL) and
 :mod:`.reading` (the :class:`Corpus`, which ties them together and holds the path
-sandbox authorization of the user's files).
+sandbox authorization of the user's files).  :mod:`.shards` plans a corpus as byte
+ranges of its files, for workers to read with :mod:`nlp_parallel.shard_reader`.
 """
 
 from __future__ import annotations
