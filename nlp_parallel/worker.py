@@ -13,10 +13,15 @@ driver -> worker                      worker -> driver
                                       hello   {protocol, python, executable, nltk, cpus, host,
                                                pid, prepared}
 setup   {name, emit, source,          ready   {}  | failed {index: None, seq: None, ...}
-         filename, options}
-        | {name, emit, prepared}
-batch   {seq, start, items}           done    {seq, data, seconds}
+         filename, options,
+         [reader, on_error]}
+        | {name, emit, prepared, ...}
+batch   {seq, start, items, [sizes]}  done    {seq, data, seconds, [sizes]}
                                       | failed {seq, index, data, seconds, ...}
+shard   {seq, start, shard, blobs,    done    {seq, data, seconds, count, counts,
+         skip, [sizes]}                        failures, [sizes]}
+                                      | failed {seq, index, data, seconds, item, ...}
+                                      | failed {seq, bad_data, seconds}
                                       stuck   {seq, index}   (an item runs long; see
                                                               Worker.watch)
 ping    {}                            pong    {}
@@ -51,7 +56,7 @@ if TYPE_CHECKING:
     #: A text-mode formatter: (input index, item, result) -> its line(s), or None.
     Format = Callable[[int, Any, Any], str | None]
 
-PROTOCOL = 2
+PROTOCOL = 3
 
 #: Seconds between a worker's looks at the item it is on: an item seen on two
 #: looks in a row is reported to the driver as ``stuck``.
@@ -139,16 +144,23 @@ class Worker:
         self.process: Process | None = None
         self.format: Format | None = None
         self.handlers: dict[str, Callable[..., Message]] = {
-            "setup": self.setup, "batch": self.batch, "ping": self.ping}
+            "setup": self.setup, "batch": self.batch, "shard": self.shard, "ping": self.ping}
         #: (batch seq, input index) of the item being processed; None between batches.
         self.at: tuple[int, int] | None = None
+        #: Reads the shards of a corpus (``shard_reader.ShardReader``), when the driver
+        #: sends shards rather than items.
+        self.reader: Any = None
+        #: Whether an item the task raises on stops a shard (``on_error`` fail) or is
+        #: reported with the shard's results (record, skip).
+        self.stop_on_error = True
 
     def ping(self) -> Message:
         return ("pong", {})
 
     def setup(self, name: str, emit: str, source: str | None = None,
               filename: str | None = None, options: str | None = None,
-              prepared: str | None = None) -> Message:
+              prepared: str | None = None, reader: dict[str, Any] | None = None,
+              on_error: str = "fail") -> Message:
         """Load the task; ``setup(options)`` may return the per-item function.
 
         ``prepared`` instead names a task this worker's fork server set up (the
@@ -156,6 +168,9 @@ class Worker:
         a model of several megabytes.  A returned object's ``format`` method, else
         the module's ``format``, formats results in text mode: an item's line (or
         lines, joined by ``"\n"``), or None for an item that writes no line.
+
+        ``reader`` (``{source, filename, recipe}``) is the module that reads shards
+        of the corpus, and how to rebuild the corpus's NLTK reader.
         """
         try:
             if prepared is not None:
@@ -174,14 +189,20 @@ class Worker:
                 raise TypeError(
                     "the module defines no process(item) and its setup() returned no function"
                 )
+            if reader is not None:
+                reads = load_module("nlp_parallel_shard_reader", reader["source"],
+                                    reader["filename"])
+                self.reader = reads["ShardReader"](reader["recipe"])
+                self.bad_data = reads["BadData"]
         except Exception as exc:
             return failure(exc, index=None, seq=None)
         self.process = process
+        self.stop_on_error = on_error == "fail"
         if emit == "text":
             self.format = getattr(handler, "format", None) or namespace.get("format") or default_format
         return ("ready", {})
 
-    def batch(self, seq: int, start: int, items: str) -> Message:
+    def batch(self, seq: int, start: int, items: str, sizes: bool = False) -> Message:
         started = time.perf_counter()
         process, fmt = self.process, self.format
         results = []
@@ -199,8 +220,79 @@ class Worker:
                            seconds=time.perf_counter() - started)
         finally:
             self.at = None
-        return ("done", {"seq": seq, "data": self.encode(results),
-                         "seconds": time.perf_counter() - started})
+        done = {"seq": seq, "data": self.encode(results), "seconds": time.perf_counter() - started}
+        if sizes:
+            done["sizes"] = json.dumps([[len(self.encode([r])) for r in results], []])
+        return ("done", done)
+
+    def shard(self, seq: int, start: int, shard: dict[str, Any], blobs: list[bytes],
+              skip: int = 0, sizes: bool = False) -> Message:
+        """Read a piece of the corpus and run the task on its items, from the
+        ``skip``-th on; their input indexes count from ``start``.
+
+        Text mode only.  Under ``on_error`` record or skip, an item the task raises
+        on is listed in ``failures`` (its index, where its line would go in
+        ``data``, the error and the item) and the shard goes on.  ``counts`` gives
+        the items read from each file, skipped ones included; ``tokens`` the tokens
+        of the items run (None once an item is a text); ``sizes``, when asked, the
+        length of each item's lines in ``data`` and its tokens (-1: a text), as JSON
+        ``[lengths, tokens]``.
+        """
+        started = time.perf_counter()
+        process, fmt, reader = self.process, self.format, self.reader
+        lines: list[str] = []
+        lengths: list[int] = []
+        failures: list[dict[str, Any]] = []
+        counts: dict[str, int] = {}
+        tokens: list[int] = []  # of each item
+        written = 0  # characters of data so far
+        index = start
+        record: Any = None
+        try:
+            assert process is not None and fmt is not None and reader is not None, \
+                "a shard before the task and its reader were set up"
+            for number, record in enumerate(reader.read(shard, blobs)):
+                fileid = record.get("fileid")
+                counts[fileid] = counts.get(fileid, 0) + 1
+                if number < skip:
+                    continue
+                index = start + number - skip
+                self.at = (seq, index)
+                tokens.append(len(record["tokens"]) if "tokens" in record else -1)
+                try:
+                    result = process(record)
+                except Exception as exc:
+                    if self.stop_on_error:
+                        raise
+                    listed = failure(exc, index=index, at=written, item=record)[1]
+                    failures.append(listed)
+                    lengths.append(0)
+                    continue
+                text = fmt(index, record, result)
+                size = 0 if text is None else len(text) + 1
+                if text is not None:
+                    lines.append(text)
+                written += size
+                lengths.append(size)
+        except self.bad_data as exc:
+            return ("failed", {"seq": seq, "bad_data": getattr(exc, "fields", {}),
+                               "counts": counts,
+                               "seconds": time.perf_counter() - started})
+        except Exception as exc:
+            return failure(exc, seq=seq, index=index, data=self.encode(lines), item=record,
+                           seconds=time.perf_counter() - started)
+        finally:
+            self.at = None
+        done = {"seq": seq, "data": self.encode(lines), "count": len(lengths), "counts": counts,
+                "failures": failures, "seconds": time.perf_counter() - started,
+                "tokens": None if -1 in tokens else sum(tokens)}
+        if sizes:
+            done["sizes"] = json.dumps([lengths, tokens])
+        return ("done", done)
+
+    #: The reader's exception for bad user data; a class that is never raised
+    #: until a reader is set up.
+    bad_data: type[Exception] = type("NoReader", (Exception,), {})
 
     def watch(self, send: Callable[[Message], bool], closed: Callable[[], bool],
               every: float = WATCH_EVERY) -> None:
@@ -254,11 +346,15 @@ def serve(channel: Channel) -> None:
     watch = threading.Thread(target=worker.watch, args=(send, channel.isclosed),
                              name="watch", daemon=True)
     watch.start()
-    for name, fields in channel:
-        if name == "stop":
-            return
-        if not send(worker.handlers[name](**fields)):
-            return
+    try:
+        for name, fields in channel:
+            if name == "stop":
+                return
+            if not send(worker.handlers[name](**fields)):
+                return
+    finally:
+        if worker.reader is not None:
+            worker.reader.close()  # its files of the corpus
 
 
 if __name__ == "__channelexec__":

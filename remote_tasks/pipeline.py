@@ -2,7 +2,9 @@
 
 Self-contained (standard library only here; the steps import NLTK).  Options:
 ``steps``: ``[{name, source, filename, options}, ...]``, each step's module source;
-optionally ``output``: ``{format, index_base}`` for jobs that write files.
+optionally ``output``: ``{format, index_base}`` for jobs that write files (an
+``index_base`` of None writes each JSONL line's ``"index"`` without its number, for a
+driver that numbers the lines once it knows where they fall in the corpus).
 Item: a text (when the first step is tokenize), tokens, ``[[word, tag], ...]``, or a
 corpus record ``{"fileid", "tokens", "tags"}`` / ``{"fileid", "text"}``.
 Result: a record ``{"tokens", "tags", "iob", "tree", "stems", "lemmas"}`` with the
@@ -46,6 +48,9 @@ BRACKETS = {ord("("): "-LRB-", ord(")"): "-RRB-"}
 BACKSLASH = "-BSL-"
 #: ``/`` in a tag of the tagged format: ``str2tuple`` splits at the last ``/``.
 SLASH = "-SLASH-"
+#: How every JSONL line starts; the number follows.  A JSON string escapes ``"``,
+#: so these characters never occur inside a token: they mark each line's start.
+UNNUMBERED = '{"index": '
 #: A sentence's first CoNLL word that ConllCorpusReader drops as a document marker.
 DOCSTART = "-DOCSTART-"
 
@@ -191,7 +196,7 @@ class Pipeline:
     def format(self, index: int, item: Any, result: Any) -> str | None:
         records = result if self.tokenize is not None else [result]
         if self.output_format == "jsonl":
-            line = {"index": self.index_base + index}
+            line = {"index": 0 if self.index_base is None else self.index_base + index}
             if isinstance(item, dict) and item.get("fileid") is not None:
                 line["fileid"] = item["fileid"]
             if self.tokenize is None:
@@ -200,7 +205,10 @@ class Pipeline:
                 line["sentences"] = [jsonl_fields(r) for r in records]
             else:
                 line["sentences"] = [r["tokens"] for r in records]
-            return json.dumps(line, ensure_ascii=False)
+            text = json.dumps(line, ensure_ascii=False)
+            if self.index_base is None:  # '{"index": 0, ...}' -> '{"index": , ...}'
+                return UNNUMBERED + text[len(UNNUMBERED) + 1:]
+            return text
         if not records:  # a text without sentences: no line, so lines stay sentences
             return None
         write = self.lines.formats[self.output_format]
