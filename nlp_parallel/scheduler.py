@@ -29,7 +29,8 @@ class Batch:
     ``failures`` counts the workers that died or hung while running it; ``suspect``
     marks a piece split off a batch known to hold an item that kills workers;
     ``hung_at`` lists, for each worker that hung on it and said where, the input
-    index of the item it was on.
+    index of the item it was on.  A batch may also be a shard of the corpus (its
+    one item), which takes the input places up to ``end``.
     """
 
     seq: int
@@ -40,6 +41,14 @@ class Batch:
     suspect: bool = False
     last_error: tuple[str, str] = ("", "")  # (type, message) of the latest failure
     hung_at: tuple[int, ...] = ()
+    #: Input places the batch takes when more than its items: a shard of the
+    #: corpus, whose items are counted by the worker that reads it.
+    span: int | None = None
+
+    @property
+    def end(self) -> int:
+        """Input index just past the batch."""
+        return self.start + (self.count if self.span is None else self.span)
 
 
 class Sizer(Protocol):

@@ -13,6 +13,7 @@ goes on the wire, and what comes back, read as the batched protocol's records.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ from ..modules import RemoteModule
 from ..scheduler import Batch
 from ..settings import RunOptions
 from .handshake import check_hello
+from .sharding import ShardSlice, ShardSource
 
 #: Batches a node holds at once: one running, one queued behind it.
 BATCH_WINDOW = 2
@@ -132,6 +134,9 @@ class BatchedProtocol:
                                   f"was not given")
 
     def setup(self, spec: str, hello: dict) -> object:
+        return ("setup", self.setup_fields(spec, hello))
+
+    def setup_fields(self, spec: str, hello: dict) -> dict[str, Any]:
         check_hello(spec, hello, self.module)
         setup: dict[str, Any] = {"name": self.module.name, "emit": self.settings.emit.value}
         if hello.get("prepared") and self.digest in hello["prepared"]:
@@ -139,13 +144,59 @@ class BatchedProtocol:
         else:
             setup.update(source=self.module.source, filename=self.module.filename,
                          options=self.settings.options)
-        return ("setup", setup)
+        return setup
 
     @functools.cached_property
     def digest(self) -> str:
         """How a worker forked from a fork server that set this task up names it."""
         return worker.setup_digest(self.module.name, self.module.source, self.module.filename,
                                    self.settings.options)
+
+
+class ShardProtocol(BatchedProtocol):
+    """The batched protocol where the work is shards of a corpus, which the workers
+    read with the reader ``shards.recipe`` describes: a shard goes as its files'
+    raw bytes; the items of a shard that killed workers go as items, read here.
+
+    Under ``on_error`` record or skip the workers go on past an item the task
+    raises on and list it with the shard's results.  With ``sizes`` they say how
+    long each item's lines are, so that a run can stop at its ``limit`` inside a
+    shard.
+    """
+
+    def __init__(self, module: RemoteModule, settings: RunOptions, shards: ShardSource,
+                 sizes: bool = False) -> None:
+        super().__init__(module, settings)
+        self.shards = shards
+        self.sizes = sizes
+
+    def pack(self, chunk: list[Any], start: int) -> object:
+        if len(chunk) == 1 and isinstance(chunk[0], ShardSlice):
+            return chunk[0]
+        return super().pack(chunk, start)
+
+    def unpack(self, batch: Batch) -> list[Any]:
+        if isinstance(batch.payload, ShardSlice):
+            piece = batch.payload
+            return list(self.shards.read_locally(piece.shard))[piece.skip:]
+        return super().unpack(batch)
+
+    def message(self, batch: Batch) -> object:
+        if not isinstance(batch.payload, ShardSlice):
+            return ("batch", {"seq": batch.seq, "start": batch.start, "items": batch.payload,
+                              "sizes": self.sizes})
+        piece = batch.payload
+        return ("shard", {"seq": batch.seq, "start": batch.start, "skip": piece.skip,
+                          "shard": self.shards.describe(piece.shard),
+                          "blobs": self.shards.blobs(piece.shard), "sizes": self.sizes})
+
+    def setup_fields(self, spec: str, hello: dict) -> dict[str, Any]:
+        from .. import shard_reader  # shipped as its source, like the worker loop
+
+        reader = {"source": inspect.getsource(shard_reader), "filename": shard_reader.__file__,
+                  "recipe": self.shards.recipe}
+        return {**super().setup_fields(spec, hello), "reader": reader,
+                "on_error": self.settings.on_error.value}
 
 
 class SeedProtocol:
@@ -198,6 +249,11 @@ class SeedProtocol:
         )
 
 
-def protocol_for(module: RemoteModule, settings: RunOptions) -> WorkerProtocol:
-    """The protocol ``module``'s workers speak."""
+def protocol_for(module: RemoteModule, settings: RunOptions,
+                 shards: ShardSource | None = None, sizes: bool = False) -> WorkerProtocol:
+    """The protocol ``module``'s workers speak; with ``shards``, over the shards of
+    a corpus (a batched module only)."""
+    if shards is not None:
+        assert module.batched, "only a batched module reads shards"
+        return ShardProtocol(module, settings, shards, sizes)
     return BatchedProtocol(module, settings) if module.batched else SeedProtocol(module)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import PoisonItem, RemoteTaskError
+from ..errors import ItemError, PoisonItem, RemoteTaskError
 from ..scheduler import Batch
 from ..settings import HUNG_AFTER, HUNG_FACTOR, ItemFailure, OnError, RunOptions, item_text
 
@@ -84,7 +84,25 @@ class Keep:
     failure: ItemFailure
 
 
-Decision = Retry | Resend | Keep
+@dataclass(frozen=True)
+class Stop:
+    """End the run at the item ``error`` names, once everything before it is
+    delivered: where items are not numbered until then (shards), ``error`` is
+    raised again numbered by what was delivered (:func:`renumbered`)."""
+
+    error: ItemError
+
+
+Decision = Retry | Resend | Keep | Stop
+
+
+def renumbered(error: ItemError, index: int) -> ItemError:
+    """``error`` again, naming the item at input index ``index``."""
+    if isinstance(error, PoisonItem):
+        return PoisonItem(index, error.item or "", error.error_type, error.message)
+    assert isinstance(error, RemoteTaskError)
+    return RemoteTaskError(error.spec, index, error.error_type, error.message,
+                           error.remote_traceback, error.item)
 
 
 def record_loss(batch: Batch, error_type: str, why: str, hung_on: int | None) -> None:
@@ -100,14 +118,17 @@ class RecoveryPolicy:
     """The decisions of one session, from its settings.
 
     ``items_of`` gives a batch's items (a poison item is named by its text);
-    ``can_restart`` says whether lost gateways can be replaced at all.
+    ``can_restart`` says whether lost gateways can be replaced at all.  With
+    ``stop_in_turn``, an item that fails the run under ``on_error`` fail is a
+    :class:`Stop` decision rather than an error raised at once.
     """
 
     def __init__(self, settings: RunOptions, items_of: Callable[[Batch], Sequence[Any]],
-                 can_restart: bool) -> None:
+                 can_restart: bool, stop_in_turn: bool = False) -> None:
         self.settings = settings
         self.items_of = items_of
         self.can_restart = can_restart
+        self.stop_in_turn = stop_in_turn
 
     # -- a lost worker ------------------------------------------------------------
 
@@ -123,7 +144,7 @@ class RecoveryPolicy:
             return Blame(charged=True)
         charged = not (running.failures or running.suspect)
         if stuck is not None and stuck[0] == running.seq \
-                and running.start <= stuck[1] < running.start + running.count:
+                and running.start <= stuck[1] < running.end:
             return Blame(charged, hung_on=stuck[1])
         return Blame(charged)
 
@@ -148,7 +169,12 @@ class RecoveryPolicy:
         if batch.failures < 2 and not (batch.suspect and batch.failures):
             return Retry()
         if batch.count == 1:
-            return Keep(self.poison(batch))
+            try:
+                return Keep(self.poison(batch))
+            except PoisonItem as exc:
+                if self.stop_in_turn:
+                    return Stop(exc)
+                raise
         step = -(-batch.count // SPLIT_WAYS)
         end = batch.start + batch.count
         return Resend(tuple(Piece(start, min(step, end - start), suspect=True)
@@ -189,8 +215,11 @@ class RecoveryPolicy:
         Raises :class:`RemoteTaskError` under ``on_error`` fail.
         """
         if self.settings.on_error is OnError.FAIL:
-            raise RemoteTaskError(spec, failure.index, failure.error_type, failure.message,
-                                  failure.traceback, failure.item)
+            error = RemoteTaskError(spec, failure.index, failure.error_type, failure.message,
+                                    failure.traceback, failure.item)
+            if self.stop_in_turn:
+                return [Stop(error)]
+            raise error
         decisions: list[Decision] = [Keep(failure)]
         rest = batch.start + batch.count - failure.index - 1
         if rest:

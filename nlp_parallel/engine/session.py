@@ -21,15 +21,26 @@ from typing import TYPE_CHECKING, Any
 
 import execnet
 
-from ..errors import GatewayLost, GatewayStartError, RemoteTaskError
+from ..errors import ConfigError, GatewayLost, GatewayStartError, RemoteTaskError
 from ..modules import RemoteModule
 from ..scheduler import AutoSizer, Batch, FixedSizer, Scheduler, Sizer
 from ..settings import ItemFailure, RunOptions, item_text
 from .feed import Feed
 from .nodes import Closed, Node, Restarted, RestartFailed, State
 from .protocols import protocol_for
-from .recovery import Decision, Keep, RecoveryPolicy, Resend, Retire, Retry, record_loss
+from .recovery import (
+    Decision,
+    Keep,
+    RecoveryPolicy,
+    Resend,
+    Retire,
+    Retry,
+    Stop,
+    record_loss,
+    renumbered,
+)
 from .reorder import ReorderBuffer
+from .sharding import ShardFeed, ShardSlice, ShardSource
 
 if TYPE_CHECKING:
     from ..gateways import Gateway
@@ -48,6 +59,11 @@ class Session:
     :meth:`GatewayPool.restart`) dead and hung workers are replaced.  ``record``
     makes what takes a failed item's place under ``on_error`` record (default:
     the :class:`ItemFailure`, or its JSON line in text mode).
+
+    With ``shards`` (a batched module only), runs take :class:`ShardSlice` objects,
+    which the workers read; ``sizes`` has them say where each item's lines end
+    (a run with a ``limit`` needs it).  A shard's bad user data raises, in its
+    turn, the :class:`ConfigError` ``shards.bad_data`` makes of it.
     """
 
     def __init__(
@@ -57,17 +73,21 @@ class Session:
         settings: RunOptions,
         restart: Callable[[Gateway], Gateway] | None = None,
         record: Callable[[ItemFailure], Any] | None = None,
+        shards: ShardSource | None = None,
+        sizes: bool = False,
     ) -> None:
         self.module = module
         self.settings = settings
         self.restart = restart
         self.record = record
-        self.wire = protocol_for(module, settings)
-        self.policy = RecoveryPolicy(settings, self.wire.unpack, restart is not None)
+        self.shards = shards
+        self.wire = protocol_for(module, settings, shards, sizes)
+        self.policy = RecoveryPolicy(settings, self.wire.unpack, restart is not None,
+                                     stop_in_turn=shards is not None)
         # SimpleQueue waits in C: a signal raising in the loop's wait cannot leave a
         # lock of Python's threading code half released (see signals.py).
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
-        self.feed = Feed(self.wire.pack)
+        self.feed = (ShardFeed if shards is not None else Feed)(self.wire.pack)
         self.buffer = ReorderBuffer(settings.emit, settings.on_error, record)
         size = self.wire.batch_size(settings.batch_size)
         sizer: Callable[[], Sizer] = (
@@ -123,16 +143,21 @@ class Session:
 
     # -- the loop ---------------------------------------------------------------
 
-    def run(self, items: Iterable[Any], total: int | None = None) -> Iterator[Any]:
+    def run(self, items: Iterable[Any], total: int | None = None,
+            number: Callable[[str, int], str] | None = None,
+            limit: int | None = None) -> Iterator[Any]:
         """Yield results for ``items`` in input order, a batch at a time.
 
         ``total``, the number of items when ``items`` has no ``len`` (an estimate
         will do), lets the last batches shrink so that the workers finish together.
-        Raises the errors listed in :func:`run`.
+        ``number`` and ``limit`` are the :class:`ReorderBuffer`'s.  Raises the
+        errors listed in :func:`run`.
         """
         self.open()
         self.feed.start(items, total)
-        self.buffer = ReorderBuffer(self.settings.emit, self.settings.on_error, self.record)
+        self.buffer = ReorderBuffer(self.settings.emit, self.settings.on_error, self.record,
+                                    number, limit, self.credit)
+        self.buffer.due = self.feed.next_index  # where the run's input starts
         try:
             yield from self._results()
         finally:
@@ -145,8 +170,9 @@ class Session:
         while True:
             self.fill()
             yield from self.buffer.deliverable()
-            if self.feed.exhausted and self.buffer.due == self.feed.next_index \
-                    and not self.unchecked():
+            finished = self.buffer.full or (
+                self.feed.exhausted and self.buffer.due == self.feed.next_index)
+            if finished and not self.unchecked():
                 return
             try:
                 key, message = self.inbox.get(timeout=TICK)
@@ -206,7 +232,7 @@ class Session:
         """The next batch of the input for node ``index``, sized for it, unless the
         input is all read or the reorder buffer is full."""
         waiting = len(self.buffer) + self.feed.retries
-        if self.feed.exhausted or not self.sched.may_dispatch(waiting):
+        if self.feed.exhausted or self.buffer.full or not self.sched.may_dispatch(waiting):
             return None
         alive = sum(n.state is not State.DEAD for n in self.nodes)
         return self.feed.read(self.sched.batch_size(index, self.feed.remaining, alive))
@@ -229,9 +255,20 @@ class Session:
             first = self.sched.complete(index, seq, seconds)
         except (KeyError, TypeError):  # a seq never sent, or not even a number
             raise self.wire.stray(str(node), fields) from None
-        if first is not None and self.feed.current(seq):
-            self.buffer.put(first.start, first.count, fields["data"])
-            node.delivered += first.count
+        if first is None or not self.feed.current(seq):
+            return
+        if isinstance(first.payload, ShardSlice):
+            self.buffer.put(first.start, fields["count"], fields["data"],
+                            span=first.end - first.start, failures=fields["failures"],
+                            sizes=fields.get("sizes"), counts=fields["counts"],
+                            tokens=fields["tokens"], by=index)
+        else:
+            self.buffer.put(first.start, first.count, fields["data"],
+                            sizes=fields.get("sizes"), by=index)
+
+    def credit(self, index: int, items: int) -> None:
+        """Node ``index`` did ``items`` items that were delivered."""
+        self.nodes[index].delivered += items
 
     def on_failed(self, index: int, fields: dict) -> None:
         """The task raised: on an item, or while setting up (``seq`` None)."""
@@ -242,14 +279,42 @@ class Session:
         batch = self.sched.complete(index, fields["seq"], fields.get("seconds", 0.0))
         if batch is None or not self.feed.current(batch.seq):
             return  # another node delivered it, or a batch of an abandoned run
+        if isinstance(batch.payload, ShardSlice):
+            self.shard_failed(index, batch, fields)
+            return
         items = self.wire.unpack(batch)
         offset = fields["index"] - batch.start
         failure = ItemFailure(fields["index"], fields["type"], fields["message"],
                               item_text(items[offset]), fields["traceback"])
         decisions = self.policy.task_raised(spec, batch, failure)
         if offset:  # the results before the failing item
-            self.buffer.put(batch.start, offset, fields["data"])
+            self.buffer.put(batch.start, offset, fields["data"], by=index)
         self.settle(batch, decisions, items)
+
+    def shard_failed(self, index: int, batch: Batch, fields: dict) -> None:
+        """A shard held bad user data, or the task raised on one of its items under
+        ``on_error`` fail: the run stops there, once what comes before it is
+        delivered, so that the error can name the item's place in the run."""
+        if "bad_data" in fields:
+            assert self.shards is not None
+            bad = fields["bad_data"]
+
+            def bad_data(delivered: int) -> ConfigError:
+                assert self.shards is not None
+                return self.shards.bad_data(bad, self.buffer.file_counts.get(bad["fileid"], 0))
+
+            self.buffer.stop(batch.start, bad_data)
+            return
+        offset = fields["index"] - batch.start
+        if offset:  # the results before the failing item
+            self.buffer.put(batch.start, offset, fields["data"], by=index)
+        spec = str(self.nodes[index])
+
+        def raised(delivered: int) -> RemoteTaskError:
+            return RemoteTaskError(spec, delivered, fields["type"], fields["message"],
+                                   fields["traceback"], item_text(fields["item"]))
+
+        self.buffer.stop(fields["index"], raised)
 
     def on_stuck(self, index: int, fields: dict) -> None:
         """A worker has been on one item for a while: remember which, in case it hangs."""
@@ -323,7 +388,28 @@ class Session:
         or not at all, its one item given up on."""
         if not self.feed.current(batch.seq):
             return
+        if isinstance(batch.payload, ShardSlice) and (batch.failures > 1 or batch.hung_at):
+            expanded = self.expand(batch)
+            if expanded is None:
+                return
+            batch = expanded
         self.settle(batch, (self.policy.resend(batch),))
+
+    def expand(self, batch: Batch) -> Batch | None:
+        """The items of a shard that killed or hung workers, read here, as a batch
+        with the shard's history, for the recovery policy to narrow down to the
+        item to blame; None for a shard without items."""
+        piece = batch.payload
+        assert isinstance(piece, ShardSlice)
+        items = self.wire.unpack(batch)
+        end = batch.start + len(items)
+        if end < piece.end:  # the places after its items
+            self.buffer.put(end, 0, None, span=piece.end - end)
+        if not items:
+            return None
+        return self.feed.make(batch.start, items, failures=batch.failures,
+                              suspect=batch.suspect, last_error=batch.last_error,
+                              hung_at=batch.hung_at)
 
     def settle(self, batch: Batch, decisions: Iterable[Decision],
                items: list[Any] | None = None) -> None:
@@ -333,6 +419,9 @@ class Session:
             match decision:
                 case Keep(failure):
                     self.buffer.keep(failure)
+                case Stop(error):
+                    assert error.index is not None
+                    self.buffer.stop(error.index, functools.partial(renumbered, error))
                 case Retry():
                     self.feed.retry(batch)
                 case Resend(pieces):
