@@ -32,6 +32,9 @@ class Checkpoint:
     #: Whether the run may replace a file at the output path (it had ``overwrite``);
     #: its resumption inherits that, and only that.
     replaces: bool = False
+    #: Where the next item lies among the shards the workers read: a shard's
+    #: number and an item in it (None: the driver read the corpus).
+    position: tuple[int, int] | None = None
 
 
 def _settings_json(settings: Mapping[str, Any]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import sys
 import traceback
@@ -27,7 +28,7 @@ from .errors import ConfigError, NlpParallelError, RemoteTaskError, ResourceMiss
 from .gateways import GatewayPool, GatewayWarning
 from .jobs import Job, in_job, load_job
 from .plan import open_plan, output_file
-from .runner import Progress, RunSummary, run_plan
+from .runner import RunSummary, run_plan
 from .signals import Terminated, interrupt_behind, sigterm_raises
 from .specs import GatewaySpecs, crowding, parse_specs, read_hosts_file, with_min_gateways
 
@@ -136,8 +137,9 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
     job = _load(args)
     out = output_file(job)
     try:
-        with open_plan(job) as plan, _progress(args.quiet, plan.expected) as progress:
-            summary = run_plan(plan, progress=progress, resume=args.resume)
+        with open_plan(job) as plan, _progress(args.quiet, plan.expected) as bar:
+            summary = run_plan(plan, progress=bar and bar.update, resume=args.resume,
+                               estimate=bar and functools.partial(_retotal, bar))
     except (ConfigError, ResourceMissing):  # bad input: refused before anything started
         raise
     except BaseException:  # a run stopped early: say how to continue it
@@ -217,14 +219,14 @@ def _command_line_specs(
 
 
 @contextlib.contextmanager
-def _progress(quiet: bool, total: int | None) -> Iterator[Progress | None]:
-    """A tqdm bar's ``update`` on stderr, only on a terminal: in a log it is noise
-    around the summary.
+def _progress(quiet: bool, total: int | None) -> Iterator[Any]:
+    """A tqdm bar on stderr, only on a terminal: in a log it is noise around the
+    summary.
 
-    With a total known without a scan (a limit, one item per file) it shows an ETA;
-    otherwise the count and rate.  Counting a streamed corpus first would read it
-    twice, and a second reader in a thread is unsafe: NLTK's zip pointers share one
-    open zip file.
+    It shows an ETA once the total is known or estimated: known without reading
+    (a limit, one item per file), or, where the workers read the corpus, estimated
+    from the bytes of the shards done (:func:`_retotal`).  Otherwise the count and
+    rate.
     """
     if quiet or not sys.stderr.isatty():
         yield None
@@ -237,9 +239,15 @@ def _progress(quiet: bool, total: int | None) -> Iterator[Progress | None]:
     bar = tqdm(total=total, unit=" sent", file=sys.stderr, mininterval=0.5,
                dynamic_ncols=True)
     try:
-        yield bar.update
+        yield bar
     finally:
         bar.close()
+
+
+def _retotal(bar: Any, total: int) -> None:
+    """Give the bar the run's estimated total (never below the count so far)."""
+    bar.total = max(total, bar.n)
+    bar.refresh()
 
 
 def _summary(summary: RunSummary) -> None:
@@ -249,6 +257,8 @@ def _summary(summary: RunSummary) -> None:
          f"({summary.items_per_second:,.0f} items/s) -> {summary.output}")
     per = "  ".join(f"{g}: {n:,}" for g, n in summary.per_gateway.items())
     print(f"  per gateway: {per}", file=sys.stderr)
+    if summary.read_by != "workers":
+        print(f"  the corpus was read by the driver: {summary.read_by}", file=sys.stderr)
     restarts = "  ".join(f"{g}: {n}" for g, n in summary.restarts.items() if n)
     if restarts:
         print(f"  gateways restarted: {restarts}", file=sys.stderr)

@@ -32,7 +32,9 @@ from .tasks import FAMILIES, Task, family, prepare
 from .tasks.pipeline import input_need
 
 TOP_KEYS = ("corpus", "task", "specs", "batch_size", "timeout", "on_error", "max_restarts",
-            "output", "hosts_file", "min_gateways", "allow_insecure_socket")
+            "output", "hosts_file", "min_gateways", "allow_insecure_socket", "read")
+#: Who reads the corpus: the workers, from shards of its files' bytes, or the driver.
+READ = ("workers", "driver")
 ON_ERROR = ("fail", "record", "skip")
 TASK_KEYS = ("name", "options", "steps", "module")
 OUTPUT_KEYS = ("path", "format", "overwrite")
@@ -114,6 +116,8 @@ class Job:
     on_error: OnError = OnError.FAIL
     max_restarts: int = MAX_RESTARTS  # per gateway
     allow_insecure_socket: bool = False
+    #: ``workers`` (shards of the corpus's bytes, where its reader allows) or ``driver``.
+    read: str = "workers"
 
     def with_overrides(self, **changes: Any) -> Job:
         return replace(self, **changes)
@@ -224,7 +228,15 @@ def parse_job(data: Any, path: str) -> Job:
         on_error=_on_error(data.get("on_error", "fail"), output),
         max_restarts=check_max_restarts(data.get("max_restarts", MAX_RESTARTS)),
         allow_insecure_socket=allow_socket,
+        read=_read(data.get("read", "workers")),
     )
+
+
+def _read(value: Any) -> str:
+    if value not in READ:
+        raise ConfigError(f"read: {value!r} is not one of {', '.join(READ)}"
+                          f"{did_you_mean(str(value), READ)}")
+    return str(value)
 
 
 def parse_gateways(data: dict, base_dir: str, allow_insecure_socket: bool) -> GatewaySpecs:

@@ -99,6 +99,7 @@ class OutputFile:
         self._file: IO[str] | None = None
         self._errors_file: IO[str] | None = None
         self.items = 0  # input items written, resumed ones included
+        self.position: tuple[int, int] | None = None  # of the next item, among shards
         self.failures = 0
         self._offset = 0
         self._errors_offset = 0
@@ -247,6 +248,7 @@ class OutputFile:
             self._errors_file.truncate(saved.errors_offset if saved else 0)
         if saved is not None:
             self.items, self.failures = saved.items, saved.failures
+            self.position = saved.position
             self._offset, self._errors_offset = saved.offset, saved.errors_offset
         self._saved = time.monotonic()
         return self.items
@@ -262,9 +264,12 @@ class OutputFile:
             raise self._another_run() from None
         return f
 
-    def write(self, text: str, items: int, failures: Iterable[Mapping[str, Any]] = ()) -> None:
+    def write(self, text: str, items: int, failures: Iterable[Mapping[str, Any]] = (),
+              position: tuple[int, int] | None = None) -> None:
         """Append ``text``, which completes the output up to ``items`` input items,
-        and the error records of items that failed among them."""
+        and the error records of items that failed among them; ``position`` is
+        where the next item lies among the shards of the corpus (a shard's number
+        and an item in it), for a resumed run to start there."""
         assert self._file is not None and self._errors_file is not None
         with self._writing(self.part):
             self._file.write(text)
@@ -276,6 +281,7 @@ class OutputFile:
             self._errors_offset += len(line.encode("utf-8"))
             self.failures += 1
         self.items = items
+        self.position = position
         if time.monotonic() - self._saved >= CHECKPOINT_EVERY:
             self.save_checkpoint()
 
@@ -289,7 +295,8 @@ class OutputFile:
         last = self.first_index + self.items - 1 if self.items else None
         saved = Checkpoint(settings_hash(self.settings), plain_settings(self.settings),
                            self.items, last, self._offset, self._errors_offset,
-                           self.failures, replaces=self._replaces)
+                           self.failures, replaces=self._replaces,
+                           position=self.position)
         temp = self.checkpoint_temp
         with self._writing(self.checkpoint_path):
             # O_EXCL: a fresh file, never one that appeared there (open() cleared it).

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .corpus import Corpus, open_corpus
+from .corpus import shards
+from .corpus.shards import ShardPlan, plan_shards
 from .errors import ConfigError
 from .jobs import Job, check_input, in_job, prepare_task
 from .modules import RemoteModule
@@ -75,14 +77,32 @@ class Plan:
         """The module the workers run."""
         return self._task[0]
 
+    @functools.cached_property
+    def reading(self) -> ShardPlan | str:
+        """The shards the workers read, or why the driver reads the corpus: the
+        job says ``read: driver``, a seed-style module (which takes items from its
+        channel), or a reader that cannot be rebuilt from its arguments as data."""
+        if self.job.read == "driver":
+            return "the job says read: driver"
+        if not self.module.batched:
+            return f"{self.module.name} is a seed-style module, which takes items"
+        return plan_shards(self.corpus, shards.SHARD_BYTES)
+
+    @property
+    def shards(self) -> ShardPlan | None:
+        """The shards the workers read; None when the driver reads the corpus."""
+        return self.reading if isinstance(self.reading, ShardPlan) else None
+
     def settings(self, done: int = 0) -> RunOptions:
         """The run's settings, for a run that starts ``done`` items past the corpus's
         ``start`` (a resumed one): built-in tasks number their output lines from
-        there."""
+        there -- or, where the workers read shards, leave the numbers to the driver,
+        which knows them once the shards before are written."""
         module, options = self._task
         if self.job.task.name != "module":
+            base = None if self.shards is not None else self.job.corpus.start + done
             options = {**options, "output": {"format": self.job.output.format,
-                                             "index_base": self.job.corpus.start + done}}
+                                             "index_base": base}}
         emit = Emit.TEXT if module.batched else Emit.RESULTS
         job = self.job
         return run_options(options, job.batch_size, emit, job.timeout,
@@ -102,7 +122,12 @@ def open_plan(job: Job) -> Iterator[Plan]:
     with in_job(job.file), open_corpus(job.corpus) as corpus:
         corpus.check()
         total = corpus.total()
-        yield Plan(job, corpus, job.corpus.limit if total is None else total)
+        plan = Plan(job, corpus, job.corpus.limit if total is None else total)
+        try:
+            yield plan
+        finally:
+            if isinstance(plan.__dict__.get("reading"), ShardPlan):  # planned: close it
+                plan.__dict__["reading"].close()
 
 
 def output_file(job: Job) -> OutputFile:

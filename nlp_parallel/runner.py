@@ -21,11 +21,13 @@ import dataclasses
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .corpus.shards import ShardPlan
 from .engine import Session
+from .engine.sharding import ShardSlice, position
 from .forks import sharing
 from .gateways import GatewayPool
 from .jobs import Job
@@ -56,6 +58,8 @@ class RunSummary:
     errors_path: str | None = None
     restarts: Mapping[str, int] = dataclasses.field(default_factory=dict)
     already_complete: bool = False  # a resume found the output finished
+    #: "workers" (they read shards of the corpus), else why the driver read it.
+    read_by: str = "workers"
 
     @property
     def items_per_second(self) -> float:
@@ -84,8 +88,14 @@ def run_job(job: Job, progress: Progress | None = None, resume: bool = False,
 
 
 def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
-             pool: GatewayPool | None = None) -> RunSummary:
-    """:func:`run_job` for a job planned already (its corpus open and checked)."""
+             pool: GatewayPool | None = None,
+             estimate: Callable[[int], object] | None = None) -> RunSummary:
+    """:func:`run_job` for a job planned already (its corpus open and checked).
+
+    Where the workers read the corpus, the number of items is not known before
+    they have read it: ``estimate``, when given, is called with an estimate of the
+    run's total (items so far scaled by the corpus's bytes) as it changes.
+    """
     job = plan.job
     out = plan.output_file()
     if resume and out.finished():
@@ -95,39 +105,127 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
     done = saved.items if saved is not None else 0
     base = job.corpus.start + done
     module, settings = plan.module, plan.settings(done)  # before any output is created
+    shards = plan.shards
     with out:
         out.open(resume)
-        counter = _TokenCounter()
-        items = counter.count(itertools.islice(plan.corpus.items(), done, None))
+        limit = None if job.corpus.limit is None else max(job.corpus.limit - done, 0)
+        run: dict[str, Any] = {}
+        if shards is not None:
+            where = saved.position if saved is not None else None
+            slices = _slices(shards, job.corpus.start + done, where)
+            items: Iterator[Any] = iter(slices)
+            counter = None
+            numbered = job.task.name != "module" and job.output.format == "jsonl"
+            run = {"number": (lambda text, first: number_lines(text, base + first))
+                   if numbered else None, "limit": limit}
+            measure = _Estimate(shards, slices, done, limit, estimate)
+        else:
+            counter = _TokenCounter()
+            items = counter.count(itertools.islice(plan.corpus.items(), done, None))
         borrowed = pool
         pool = borrowed or _pool(job, module, settings)
         with contextlib.nullcontext() if borrowed else contextlib.closing(pool):
             pool.start(background=True)
-            items = _read_ahead(items, pool)
+            if shards is None:
+                items = _read_ahead(items, pool)
             session = Session(pool.gateways, module, settings, pool.restart,
-                              record=lambda failure: failure.line(base))
+                              record=lambda failure: failure.line(base), shards=shards,
+                              sizes=limit is not None)
             if progress is not None and done:
                 progress(done)  # a resumed run starts where the last one stopped
             failures: list[ItemFailure] = []  # by corpus index
             try:
                 reported = 0
                 left = None if plan.expected is None else max(plan.expected - done, 0)
-                for chunk in session.run(items, total=left):
+                for chunk in session.run(items, total=left, **run):
                     new = [dataclasses.replace(f, index=f.index + base)
                            for f in session.failures[len(failures):]]
                     failures += new
+                    at = position(session.buffer.due) if shards is not None else None
                     out.write(chunk if isinstance(chunk, str) else _json_lines(chunk),
-                              done + session.delivered, (f.listing() for f in new))
+                              done + session.delivered, (f.listing() for f in new), at)
                     if progress is not None:
                         progress(session.delivered - reported)
                         reported = session.delivered
+                    if shards is not None:
+                        measure.update(session.buffer.due, session.delivered)
                 out.commit()
             finally:
                 session.close()
+    tokens = session.buffer.tokens if counter is None else counter.tokens
     return RunSummary(
-        job.output.path, session.delivered, counter.tokens, time.perf_counter() - started,
+        job.output.path, session.delivered, tokens, time.perf_counter() - started,
         dict(session.counts), done, tuple(failures), out.errors if out.failures else None,
-        dict(session.restarts))
+        dict(session.restarts), read_by=plan.reading if isinstance(plan.reading, str)
+        else "workers")
+
+
+#: How every JSONL line the workers write for shards starts; its number follows.
+UNNUMBERED = '{"index": '
+
+
+def number_lines(text: str, first: int) -> str:
+    """JSONL lines written without their numbers (``{"index": , ...}``), numbered
+    from ``first``.  A JSON string escapes ``"``, so ``{"index": `` starts a line
+    wherever it occurs."""
+    parts = text.split(UNNUMBERED)
+    numbers = map(str, itertools.count(first))
+    return parts[0] + "".join(itertools.chain.from_iterable(
+        zip(itertools.repeat(UNNUMBERED), numbers, parts[1:])))
+
+
+def _slices(shards: ShardPlan, skip: int, where: Sequence[int] | None) -> list[ShardSlice]:
+    """The shards a run reads: from the one holding the corpus's ``skip``-th item,
+    or from ``where`` (a shard's number and an item in it) a checkpoint records."""
+    if where is not None:
+        number, within = where
+    else:
+        number, within = locate(shards, skip)
+    rest = shards.shards[number:]
+    return [ShardSlice(shard, within if i == 0 else 0) for i, shard in enumerate(rest)]
+
+
+def locate(shards: ShardPlan, skip: int) -> tuple[int, int]:
+    """The shard holding the corpus's ``skip``-th item, and the item's place in it,
+    found by reading the shards before it here (a ``start``, or a checkpoint that
+    records no place)."""
+    for shard in shards.shards:
+        if not skip:
+            return shard.number, 0
+        count = sum(1 for _ in shards.read_locally(shard))
+        if skip < count:
+            return shard.number, skip
+        skip -= count
+    return len(shards.shards), 0
+
+
+class _Estimate:
+    """The run's total items, estimated from the bytes of the shards delivered."""
+
+    def __init__(self, shards: ShardPlan, slices: list[ShardSlice], done: int,
+                 limit: int | None, report: Callable[[int], object] | None) -> None:
+        self.report = report
+        self.limit = limit
+        self.done = done
+        self.first = slices[0].shard.number if slices else 0
+        self.sizes = list(itertools.accumulate(s.size for s in shards.shards))
+        self.before = self.sizes[self.first - 1] if self.first else 0
+        self.total = (self.sizes[-1] if self.sizes else 0) - self.before
+        self.shown: int | None = None
+
+    def update(self, due: int, delivered: int) -> None:
+        if self.report is None or not self.total:
+            return
+        number, _ = position(due)
+        read = (self.sizes[number - 1] if number else 0) - self.before
+        if read <= 0:
+            return
+        guess = self.done + round(delivered * self.total / read)
+        if self.limit is not None:
+            guess = min(guess, self.done + self.limit)
+        if self.shown is None or abs(guess - self.shown) > 0.01 * self.shown:
+            self.shown = guess
+            self.report(guess)
 
 
 #: Items read ahead while the gateways start.

@@ -51,7 +51,7 @@ from .reading import Corpus
 from .sources import Record, Source, UserFiles, _first_bad_byte
 
 #: Target bytes per shard.
-SHARD_BYTES = 256 * 1024
+SHARD_BYTES = 64 * 1024
 
 
 class Cut(enum.Enum):
