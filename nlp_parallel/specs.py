@@ -90,6 +90,11 @@ class GatewaySpec:
     def via(self) -> str | None:
         return execnet.XSpec(self.spec).via
 
+    @property
+    def local(self) -> bool:
+        """Whether the gateway runs on this machine (a popen, not reached via another)."""
+        return _is_local(self.spec)
+
     def __str__(self) -> str:
         return f"{self.id} ({self.spec})"
 

@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 import traceback
+import zipfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -225,14 +226,18 @@ class Worker:
             done["sizes"] = json.dumps([[len(self.encode([r])) for r in results], []])
         return ("done", done)
 
-    def shard(self, seq: int, start: int, shard: dict[str, Any], blobs: list[bytes],
+    def shard(self, seq: int, start: int, shard: dict[str, Any],
+              blobs: list[bytes] | None = None, places: list[dict[str, Any]] | None = None,
               skip: int = 0, sizes: bool = False) -> Message:
         """Read a piece of the corpus and run the task on its items, from the
         ``skip``-th on; their input indexes count from ``start``.
 
         Text mode only.  Under ``on_error`` record or skip, an item the task raises
         on is listed in ``failures`` (its index, where its line would go in
-        ``data``, the error and the item) and the shard goes on.  ``counts`` gives
+        ``data``, the error and the item) and the shard goes on.  The bytes come
+        as ``blobs`` or, for a worker on the driver's machine, as the ``places`` to
+        read them from (see :func:`read_place`); a place that cannot be read
+        answers ``unreadable``, and the driver sends bytes.  ``counts`` gives
         the items read from each file, skipped ones included; ``tokens`` the tokens
         of the items run (None once an item is a text); ``sizes``, when asked, the
         length of each item's lines in ``data`` and its tokens (-1: a text), as JSON
@@ -248,6 +253,12 @@ class Worker:
         written = 0  # characters of data so far
         index = start
         record: Any = None
+        if blobs is None:
+            try:
+                blobs = [read_place(place) for place in places or ()]
+            except (OSError, ValueError, zipfile.BadZipFile) as exc:
+                return ("failed", {"seq": seq, "unreadable": "%s: %s" % (type(exc).__name__, exc),
+                                   "seconds": time.perf_counter() - started})
         try:
             assert process is not None and fmt is not None and reader is not None, \
                 "a shard before the task and its reader were set up"
@@ -320,6 +331,25 @@ class Worker:
         if self.format is None:
             return json.dumps(results, ensure_ascii=False, separators=(",", ":"))
         return "".join(lines + "\n" for lines in results if lines is not None)
+
+
+def read_place(place: dict[str, Any]) -> bytes:
+    """Bytes ``begin`` to ``end`` of a file on this machine: ``{"file": path}`` (not
+    through a symbolic link), or ``{"zip": path, "member": name}``.  Raises OSError
+    or ValueError when it cannot be read, or is not as long as the driver saw."""
+    begin, end = place["begin"], place["end"]
+    if "zip" in place:
+        with zipfile.ZipFile(place["zip"]) as archive, archive.open(place["member"]) as member:
+            member.seek(begin)
+            data = member.read(end - begin)
+    else:
+        fd = os.open(place["file"], os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as stream:
+            stream.seek(begin)
+            data = stream.read(end - begin)
+    if len(data) != end - begin:
+        raise ValueError("%s is shorter than it was" % (place.get("file") or place["member"]))
+    return data
 
 
 def default_format(index: int, item: Any, result: Any) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import codecs
 import enum
 import inspect
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,7 @@ from nltk.corpus.reader import (
     WordListCorpusReader,
 )
 from nltk.corpus.reader.bracket_parse import AlpinoCorpusReader
+from nltk.data import FileSystemPathPointer, ZipFilePathPointer
 
 from ..errors import ConfigError, ResourceMissing
 from ..shard_reader import BadData, ShardReader
@@ -137,6 +139,7 @@ class ShardPlan:
         source: Source,
         piece_encodings: Mapping[str, str | None] | None,
         where: str,
+        places: Mapping[str, dict[str, str] | None] | None = None,
     ) -> None:
         self.recipe = recipe
         self.shards = shards
@@ -144,6 +147,7 @@ class ShardPlan:
         self._source = source
         self._encodings = piece_encodings
         self._where = where
+        self._places = places or {}
         self._open: tuple[str, Any] | None = None  # the file last read from, open
         self._local: ShardReader | None = None
 
@@ -162,6 +166,18 @@ class ShardPlan:
                 fields["encoding"] = self._encodings[piece.fileid]
             pieces.append(fields)
         return {"pieces": pieces}
+
+    def places(self, shard: Shard) -> list[dict[str, Any]] | None:
+        """Where a worker on this machine reads each piece of ``shard`` itself (a
+        file's path, or a zip's and its member's, with the piece's byte range), so
+        that the driver need not read it; None when a piece has no such place."""
+        places = []
+        for piece in shard.pieces:
+            place = self._places.get(piece.fileid)
+            if place is None:
+                return None
+            places.append({**place, "begin": piece.begin, "end": piece.end})
+        return places
 
     def read_locally(self, shard: Shard, items_before: int = 0) -> Iterator[Record]:
         """The records of ``shard``, read in this process as a worker reads them.
@@ -259,12 +275,14 @@ def plan_shards(corpus: Corpus, shard_bytes: int = SHARD_BYTES) -> ShardPlan | s
         rebuild = _named_recipe(label, source)
     if isinstance(rebuild, str):
         return rebuild
-    sizes = {}
+    sizes, places = {}, {}
     for fileid in source.fileids:
         try:
-            sizes[fileid] = source.reader.abspath(fileid).file_size()
+            pointer = source.reader.abspath(fileid)
+            sizes[fileid] = pointer.file_size()
         except ValueError as exc:  # a fileid defined in code (stopwords' english-extended)
             return f"{label}: {exc}"
+        places[fileid] = _place(pointer)
     encodings = {fileid: source.reader.encoding(fileid) for fileid in source.fileids}
     if rebuild.recipe["encoding_param"] and len(set(encodings.values())) > 1:
         rebuild.recipe["encoding"], piece_encodings = None, encodings
@@ -272,7 +290,18 @@ def plan_shards(corpus: Corpus, shard_bytes: int = SHARD_BYTES) -> ShardPlan | s
         rebuild.recipe["encoding"], piece_encodings = next(iter(encodings.values()), None), None
     pieces = _pieces(source, sizes, rebuild.cut, encodings, shard_bytes)
     shards = _pack(pieces, shard_bytes)
-    return ShardPlan(rebuild.recipe, shards, source, piece_encodings, corpus.spec.where)
+    return ShardPlan(rebuild.recipe, shards, source, piece_encodings, corpus.spec.where,
+                     places)
+
+
+def _place(pointer: Any) -> dict[str, str] | None:
+    """Where a worker on this machine reads a file NLTK has found and checked: a
+    file's absolute path, or a zip's and its member's; None for other pointers."""
+    if isinstance(pointer, ZipFilePathPointer):
+        return {"zip": os.path.abspath(pointer.zipfile.filename), "member": pointer.entry}
+    if isinstance(pointer, FileSystemPathPointer):
+        return {"file": os.path.abspath(pointer.path)}
+    return None
 
 
 # --- the recipe ------------------------------------------------------------------------

@@ -64,8 +64,9 @@ class WorkerProtocol(Protocol):
         """The items of ``batch``."""
         ...
 
-    def message(self, batch: Batch) -> object:
-        """What goes on the channel to run ``batch``."""
+    def message(self, batch: Batch, local: bool = False) -> object:
+        """What goes on the channel to run ``batch``, on a worker on this machine
+        when ``local``."""
         ...
 
     def read(self, spec: str, message: Any) -> tuple[str, dict]:
@@ -122,7 +123,7 @@ class BatchedProtocol:
     def unpack(self, batch: Batch) -> list[Any]:
         return json.loads(str(batch.payload))
 
-    def message(self, batch: Batch) -> object:
+    def message(self, batch: Batch, local: bool = False) -> object:
         return ("batch", {"seq": batch.seq, "start": batch.start, "items": batch.payload})
 
     def read(self, spec: str, message: Any) -> tuple[str, dict]:
@@ -158,7 +159,9 @@ class ShardProtocol(BatchedProtocol):
     read with the reader ``shards.recipe`` describes: a shard goes as its files'
     raw bytes; the items of a shard that killed workers go as items, read here.
 
-    Under ``on_error`` record or skip the workers go on past an item the task
+    A worker on this machine gets the places of the files instead (a path, or a
+    zip and its member, checked by NLTK's sandbox here), and reads their bytes
+    itself.  Under ``on_error`` record or skip the workers go on past an item the task
     raises on and list it with the shard's results.  With ``sizes`` they say how
     long each item's lines are, so that a run can stop at its ``limit`` inside a
     shard.
@@ -169,6 +172,9 @@ class ShardProtocol(BatchedProtocol):
         super().__init__(module, settings)
         self.shards = shards
         self.sizes = sizes
+        #: Whether workers on this machine read the corpus's files themselves; off
+        #: once one cannot (see Session.shard_failed).
+        self.local_reads = True
 
     def pack(self, chunk: list[Any], start: int) -> object:
         if len(chunk) == 1 and isinstance(chunk[0], ShardSlice):
@@ -181,14 +187,17 @@ class ShardProtocol(BatchedProtocol):
             return list(self.shards.read_locally(piece.shard))[piece.skip:]
         return super().unpack(batch)
 
-    def message(self, batch: Batch) -> object:
+    def message(self, batch: Batch, local: bool = False) -> object:
         if not isinstance(batch.payload, ShardSlice):
             return ("batch", {"seq": batch.seq, "start": batch.start, "items": batch.payload,
                               "sizes": self.sizes})
         piece = batch.payload
-        return ("shard", {"seq": batch.seq, "start": batch.start, "skip": piece.skip,
-                          "shard": self.shards.describe(piece.shard),
-                          "blobs": self.shards.blobs(piece.shard), "sizes": self.sizes})
+        fields = {"seq": batch.seq, "start": batch.start, "skip": piece.skip,
+                  "shard": self.shards.describe(piece.shard), "sizes": self.sizes}
+        places = self.shards.places(piece.shard) if local and self.local_reads else None
+        if places is not None:  # the worker reads the files itself
+            return ("shard", {**fields, "places": places})
+        return ("shard", {**fields, "blobs": self.shards.blobs(piece.shard)})
 
     def setup_fields(self, spec: str, hello: dict) -> dict[str, Any]:
         from .. import shard_reader  # shipped as its source, like the worker loop
@@ -224,7 +233,7 @@ class SeedProtocol:
     def unpack(self, batch: Batch) -> list[Any]:
         return [batch.payload]
 
-    def message(self, batch: Batch) -> object:
+    def message(self, batch: Batch, local: bool = False) -> object:
         return (batch.seq, batch.payload)
 
     def read(self, spec: str, message: Any) -> tuple[str, dict]:

@@ -27,7 +27,7 @@ from ..scheduler import AutoSizer, Batch, FixedSizer, Scheduler, Sizer
 from ..settings import ItemFailure, RunOptions, item_text
 from .feed import Feed
 from .nodes import Closed, Node, Restarted, RestartFailed, State
-from .protocols import protocol_for
+from .protocols import ShardProtocol, protocol_for
 from .recovery import (
     Decision,
     Keep,
@@ -225,7 +225,7 @@ class Session:
                     batch = self.sched.straggler(index)
                 if batch is not None:
                     self.sched.assign(index, batch)
-                    node.send(self.wire.message(batch))
+                    node.send(self.wire.message(batch, node.gateway.spec.local))
                     progress = True
 
     def new_batch(self, index: int) -> Batch | None:
@@ -295,6 +295,11 @@ class Session:
         """A shard held bad user data, or the task raised on one of its items under
         ``on_error`` fail: the run stops there, once what comes before it is
         delivered, so that the error can name the item's place in the run."""
+        if "unreadable" in fields:  # the worker cannot read the files here: send bytes
+            assert isinstance(self.wire, ShardProtocol)
+            self.wire.local_reads = False
+            self.feed.retry(batch)
+            return
         if "bad_data" in fields:
             assert self.shards is not None
             bad = fields["bad_data"]
