@@ -163,11 +163,17 @@ def cmd_validate(args: argparse.Namespace, result: _Result) -> int:
     with open_plan(job) as plan:
         plan.output_file().check()
         plan.settings()  # prepares the task: its options, models and input
+        shards = plan.shards
+        if shards is not None:
+            size = shards.total_bytes / 2**20
+            reading = f"read by the workers in {len(shards.shards):,} shards ({size:,.1f} MiB)"
+        else:
+            reading = f"read by the driver ({plan.reading})"
     crowded = crowding(job.specs)
     if crowded:  # as run would warn, starting them
         warnings.warn(GatewayWarning(crowded), stacklevel=1)
     print(f"{job.file}: ok: {job.task.name} over "
-          f"{job.corpus.name or job.corpus.path} ({job.corpus.view}) on "
+          f"{job.corpus.name or job.corpus.path} ({job.corpus.view}, {reading}) on "
           f"{_gateway_count(job.specs)}, writing {job.output.format} to {job.output.path}")
     return 0
 

@@ -405,3 +405,59 @@ def test_progress_estimates_the_total_from_bytes(tmp_path, pool, monkeypatch):
     assert estimates, "an estimate was given"
     assert all(2700 <= e <= 3300 for e in estimates), estimates
     assert wait_gone([], 0) == []
+
+
+def test_a_worker_that_cannot_read_a_place_asks_for_bytes(tmp_path):
+    from nlp_parallel.worker import Worker, read_place
+
+    data = tmp_path / "a.txt"
+    data.write_bytes(b"0123456789")
+    assert read_place({"file": str(data), "begin": 2, "end": 5}) == b"234"
+    link = tmp_path / "link.txt"
+    link.symlink_to(data)
+    worker = Worker()
+    for place in ({"file": str(tmp_path / "gone.txt"), "begin": 0, "end": 3},
+                  {"file": str(link), "begin": 0, "end": 3},  # never through a link
+                  {"file": str(data), "begin": 0, "end": 30}):  # shorter than planned
+        name, fields = worker.shard(7, 0, {"pieces": [{"fileid": "x", "begin": 0, "end": 3}]},
+                                    places=[place])
+        assert name == "failed" and fields["seq"] == 7 and "unreadable" in fields
+
+
+@pytest.mark.parametrize("corpus, task, why", [
+    ("{name: treebank_chunk, view: tagged_sents, limit: 300}", "{name: stem}",
+     "not plain data"),
+    ("{name: treebank, view: sents, limit: 300}",
+     "{name: module, module: remote_modules.seed_count}", "seed-style module"),
+])
+def test_the_summary_says_when_and_why_the_driver_read_the_corpus(corpus, task, why, tmp_path,
+                                                                   capsys):
+    job = tmp_path / "job.yaml"
+    job.write_text(f"corpus: {corpus}\ntask: {task}\nspecs: [[popen, 2]]\n"
+                   f"output: {{path: {tmp_path / 'out.jsonl'}, format: jsonl}}\n")
+    code = main(["run", str(job)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    line = next(line for line in err.splitlines() if "read by the driver" in line)
+    assert why in line
+
+
+def test_validate_says_who_reads_the_corpus(tmp_path, capsys):
+    for read, said in (("workers", "read by the workers in 4 shards (0.2 MiB)"),
+                       ("driver", "read by the driver (the job says read: driver)")):
+        job = tmp_path / f"{read}.yaml"
+        job.write_text("corpus: {name: brown, view: sents, fileids: [ca01, ca02, ca03, ca04, "
+                       "ca05, ca06, ca07, ca08, ca09, ca10]}\ntask: {name: stem}\n"
+                       f"read: {read}\noutput: {{path: {tmp_path / 'o.jsonl'}}}\n")
+        assert main(["validate", str(job)]) == 0
+        assert said in capsys.readouterr().out
+
+
+def test_read_must_be_workers_or_driver(tmp_path, capsys):
+    job = tmp_path / "job.yaml"
+    job.write_text("corpus: {name: brown, view: sents}\ntask: {name: stem}\nread: worker\n"
+                   f"output: {{path: {tmp_path / 'o.jsonl'}}}\n")
+    assert main(["validate", str(job)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("read: 'worker' is not one of workers, driver (did you mean 'workers'?)")
+    assert len(err.splitlines()) == 1
