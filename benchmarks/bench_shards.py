@@ -14,6 +14,8 @@ Part 2, whole processes on this machine: the serial loop and a forked
 ``Pool(N).imap`` (``baseline_tag.py``) against ``python -m nlp_parallel run`` for
 tagging and stemming; outputs byte-identical; medians of interleaved rounds.
 
+Part 3, the driver's peak memory over 2,000 sentences and over all of brown.
+
     python benchmarks/bench_shards.py [--repeat 5] [--sentences 20000] [--workers 2]
 """
 
@@ -45,7 +47,8 @@ after = resource.getrusage(resource.RUSAGE_SELF)
 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 total = after.ru_utime + after.ru_stime
 print(json.dumps({{"driver": cpu, "driver_process": total, "wall": wall,
-                   "items": summary.items, "read_by": summary.read_by}}))
+                   "items": summary.items, "read_by": summary.read_by,
+                   "peak_mib": after.ru_maxrss / 1024}}))
 """
 
 TASKS = {
@@ -55,7 +58,7 @@ TASKS = {
 }
 
 
-def job_file(folder: str, name: str, task: dict, read: str, sentences: int,
+def job_file(folder: str, name: str, task: dict, read: str, sentences: int | None,
              workers: int) -> str:
     path = os.path.join(folder, f"{name}.{read}.yaml")
     job = {
@@ -151,19 +154,39 @@ def part_two(args: argparse.Namespace, folder: str) -> None:
     print("  (outputs byte-identical)")
 
 
+def part_three(args: argparse.Namespace, folder: str) -> None:
+    print(f"\n3. Driver peak memory (ru_maxrss), Porter stemming, {args.workers} popen "
+          f"workers, medians of {args.repeat} rounds")
+    sizes = {"2,000 sentences": 2_000, "all of brown (57,340)": None}
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for _ in range(args.repeat):
+        for label, limit in sizes.items():
+            for read in ("driver", "workers"):
+                job = job_file(folder, f"memory{limit}", {"name": "stem"}, read, limit,
+                               args.workers)
+                runs.setdefault((label, read), []).append(driver_run(job))
+    print(f"  {'corpus':<24}{'read by':<9}{'peak MiB':>9}{'driver CPU s':>13}")
+    for (label, read), results in runs.items():
+        peak = statistics.median(r["peak_mib"] for r in results)
+        cpu = statistics.median(r["driver"] for r in results)
+        print(f"  {label:<24}{read:<9}{peak:>9.1f}{cpu:>13.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--sentences", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--part", choices=("1", "2", "both"), default="both")
+    parser.add_argument("--part", choices=("1", "2", "3", "all"), default="all")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as folder:
-        if args.part in ("1", "both"):
+        if args.part in ("1", "all"):
             part_one(args, folder)
-        if args.part in ("2", "both"):
+        if args.part in ("2", "all"):
             part_two(args, folder)
+        if args.part in ("3", "all"):
+            part_three(args, folder)
 
 
 if __name__ == "__main__":

@@ -228,9 +228,10 @@ class Worker:
 
     def shard(self, seq: int, start: int, shard: dict[str, Any],
               blobs: list[bytes] | None = None, places: list[dict[str, Any]] | None = None,
-              skip: int = 0, sizes: bool = False) -> Message:
+              skip: int = 0, sizes: bool = False, take: int | None = None) -> Message:
         """Read a piece of the corpus and run the task on its items, from the
-        ``skip``-th on; their input indexes count from ``start``.
+        ``skip``-th on and at most ``take`` of them; their input indexes count from
+        ``start``.
 
         Text mode only.  Under ``on_error`` record or skip, an item the task raises
         on is listed in ``failures`` (its index, where its line would go in
@@ -267,6 +268,8 @@ class Worker:
                 counts[fileid] = counts.get(fileid, 0) + 1
                 if number < skip:
                     continue
+                if take is not None and number - skip >= take:
+                    break
                 index = start + number - skip
                 self.at = (seq, index)
                 tokens.append(len(record["tokens"]) if "tokens" in record else -1)

@@ -112,6 +112,11 @@ NAMED = {
         task: {name: stem}
         output: {path: OUT, format: jsonl}
         """,
+    "alpino": """\
+        corpus: {name: alpino, view: tagged_sents, limit: 700}
+        task: {name: stem, options: {algorithm: snowball, language: dutch}}
+        output: {path: OUT, format: jsonl}
+        """,
     "indian": """\
         corpus: {name: indian, view: tagged_sents, limit: 500}
         task: {name: stem}

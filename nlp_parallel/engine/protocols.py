@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from .. import worker
@@ -175,6 +176,9 @@ class ShardProtocol(BatchedProtocol):
         #: Whether workers on this machine read the corpus's files themselves; off
         #: once one cannot (see Session.shard_failed).
         self.local_reads = True
+        #: The most items a shard sent now can be asked for (a run's limit, less
+        #: what is delivered), or None.
+        self.most: Callable[[], int | None] = lambda: None
 
     def pack(self, chunk: list[Any], start: int) -> object:
         if len(chunk) == 1 and isinstance(chunk[0], ShardSlice):
@@ -193,7 +197,8 @@ class ShardProtocol(BatchedProtocol):
                               "sizes": self.sizes})
         piece = batch.payload
         fields = {"seq": batch.seq, "start": batch.start, "skip": piece.skip,
-                  "shard": self.shards.describe(piece.shard), "sizes": self.sizes}
+                  "shard": self.shards.describe(piece.shard), "sizes": self.sizes,
+                  "take": self.most()}
         places = self.shards.places(piece.shard) if local and self.local_reads else None
         if places is not None:  # the worker reads the files itself
             return ("shard", {**fields, "places": places})

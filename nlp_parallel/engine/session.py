@@ -158,6 +158,10 @@ class Session:
         self.buffer = ReorderBuffer(self.settings.emit, self.settings.on_error, self.record,
                                     number, limit, self.credit)
         self.buffer.due = self.feed.next_index  # where the run's input starts
+        if isinstance(self.wire, ShardProtocol):  # no shard need run past the limit
+            buffer = self.buffer
+            self.wire.most = lambda: (None if buffer.limit is None
+                                      else buffer.limit - buffer.delivered)
         try:
             yield from self._results()
         finally:
