@@ -61,19 +61,21 @@ def test_same_bytes_as_the_cli_and_progress_counts_items(tmp_path, capsys, confi
 
 def test_the_engine_is_told_how_many_items_are_left(tmp_path, monkeypatch):
     """So that the last batches shrink and the workers finish together: a limit, or
-    the number of files of a one-item-per-file view."""
+    the number of files of a one-item-per-file view (where the driver reads items;
+    shards are one per batch)."""
     told: list[int | None] = []
     real_run = Session.run
 
-    def run(self, items, total=None):
+    def run(self, items, total=None, **given):
         told.append(total)
-        return real_run(self, items, total)
+        return real_run(self, items, total, **given)
 
     monkeypatch.setattr(Session, "run", run)
-    run_job(limited(CONFIGS / "conll2000_chunk_regexp.yaml", tmp_path / "a.conll", 300))
+    job = limited(CONFIGS / "conll2000_chunk_regexp.yaml", tmp_path / "a.conll", 300)
+    run_job(job.with_overrides(read="driver"))
     job_file = tmp_path / "tokenize_text.yaml"
     job_file.write_text(TOKENIZE_TEXT, encoding="utf-8")
-    run_job(limited(job_file, tmp_path / "tokens.txt", None))
+    run_job(limited(job_file, tmp_path / "tokens.txt", None).with_overrides(read="driver"))
     assert told == [300, 2]
 
 
