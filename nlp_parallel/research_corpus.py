@@ -26,7 +26,7 @@ from typing import Any, TypeAlias
 from nltk.corpus.reader.api import CorpusReader
 from nltk.corpus.util import LazyCorpusLoader
 
-from .corpus import Corpus, CorpusSpec, Kind, Record, open_corpus, parse_corpus
+from .corpus import Corpus, CorpusSpec, Kind, Record, open_corpus, parse_corpus, shards
 from .corpus.catalogue import check_view, nltk_name, offered_views, select_fileids
 from .corpus.shards import ShardPlan, plan_shards
 from .corpus.sources import VIEW_KINDS
@@ -193,7 +193,7 @@ def _reading(source: Corpus | ReaderInput, stack: contextlib.ExitStack
         return None, source.items(), None
     stack.enter_context(source)
     source.check()
-    plan = plan_shards(source)
+    plan = plan_shards(source, shards.SHARD_BYTES)  # looked up now, as a job's plan does
     if isinstance(plan, str):  # its reader cannot be rebuilt from data: read here
         return None, source.items(), None
     stack.callback(plan.close)
