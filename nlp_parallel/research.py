@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, TypeVar
@@ -43,6 +43,7 @@ from .tasks.chunk import encode_chunker, tree_from_data
 from .tasks.tag import encode_tagger
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: How each corpus method's docstring describes the corpus and the selection.
 CORPUS_ARGUMENTS = """``corpus`` is a job file's ``corpus:`` mapping (``{"name": "brown",
@@ -57,6 +58,14 @@ CORPUS_ARGUMENTS = """``corpus`` is a job file's ``corpus:`` mapping (``{"name":
         arrive, so memory stays flat.  Raises :class:`ConfigError` for an unknown
         corpus or keyword or a view whose items do not fit, and
         :class:`~nlp_parallel.errors.ResourceMissing` for NLTK data not installed."""
+
+
+def _corpus_method(method: F) -> F:
+    """``method`` with :data:`CORPUS_ARGUMENTS` at the end of its docstring (when
+    docstrings are kept: not under ``python -OO``)."""
+    if method.__doc__:
+        method.__doc__ = f"{method.__doc__.rstrip()}\n\n        {CORPUS_ARGUMENTS}"
+    return method
 
 
 class _Parallel:
@@ -80,7 +89,7 @@ class _Parallel:
             pool = GatewayPool(specs, **sharing(self._module, self._settings.options))
         self._pool = pool
         self._session: engine.Session | None = None
-        self._corpus_runs: weakref.WeakSet[Iterator[Any]] = weakref.WeakSet()
+        self._corpus_runs: weakref.WeakSet[Generator[Any, None, None]] = weakref.WeakSet()
 
     def _batches(self, items: Iterable[Any]) -> Iterator[list[Any]]:
         if self._session is None:
@@ -106,7 +115,7 @@ class _Parallel:
         settings = self._settings
         records = run_records(self._pool, task, source, settings.batch_size, settings.timeout)
 
-        def converted() -> Iterator[T]:
+        def converted() -> Generator[T, None, None]:
             with contextlib.closing(records):
                 for record in records:
                     yield convert(record)
@@ -118,7 +127,7 @@ class _Parallel:
     def close(self) -> None:
         """Stop the task's channels, and the gateways if this object started them."""
         for run in list(self._corpus_runs):  # an unfinished corpus run's session first
-            run.close()  # type: ignore[attr-defined]
+            run.close()
         session, self._session = self._session, None
         if session is not None:
             session.close()
@@ -171,15 +180,14 @@ class ParallelTagger(_Parallel, TaggerI):
         sentences = [list(s) for s in sentences]
         return [list(zip(s, tags)) for s, tags in zip(sentences, self._map(sentences))]
 
+    @_corpus_method
     def tag_corpus(self, corpus: CorpusLike, **selection: Any
                    ) -> Iterator[list[tuple[str, str]]]:
         """Tag each sentence of a corpus (view ``sents`` unless told), as ``tag_sents``
         would: an iterator of ``[(word, tag), ...]``.  A tagged view's own tags are
-        ignored.  """
+        ignored."""
         return self._corpus(corpus, selection, "sents",
                             lambda record: list(zip(record["tokens"], record["tags"])))
-
-    tag_corpus.__doc__ = f"{tag_corpus.__doc__}{CORPUS_ARGUMENTS}"
 
 
 class ParallelChunker(_Parallel, ChunkParserI):
@@ -219,13 +227,12 @@ class ParallelChunker(_Parallel, ChunkParserI):
         return (tree_from_data(result["tree"]) for batch in self._batches(items)
                 for result in batch)
 
+    @_corpus_method
     def parse_corpus(self, corpus: CorpusLike, **selection: Any) -> Iterator[Tree]:
         """Chunk each tagged sentence of a corpus (view ``tagged_sents`` unless told):
-        an iterator of the trees ``parse_sents`` gives for the same sentences.  """
+        an iterator of the trees ``parse_sents`` gives for the same sentences."""
         return self._corpus(corpus, selection, "tagged_sents",
                             lambda record: tree_from_data(record["tree"]), {"tree": True})
-
-    parse_corpus.__doc__ = f"{parse_corpus.__doc__}{CORPUS_ARGUMENTS}"
 
     def accuracy(self, gold: Iterable[Tree]) -> ChunkScore:
         """Like ``ChunkParserI.accuracy``, but chunks all sentences in one pass."""
@@ -262,12 +269,11 @@ class ParallelStemmer(_Parallel, StemmerI):
     def stem_sents(self, sentences: Iterable[list[str]]) -> list[list[str]]:
         return self._map(list(s) for s in sentences)
 
+    @_corpus_method
     def stem_corpus(self, corpus: CorpusLike, **selection: Any) -> Iterator[list[str]]:
         """Stem each sentence of a corpus (view ``sents`` unless told), as
-        ``stem_sents`` would: an iterator of lists of stems.  """
+        ``stem_sents`` would: an iterator of lists of stems."""
         return self._corpus(corpus, selection, "sents", lambda record: record["stems"])
-
-    stem_corpus.__doc__ = f"{stem_corpus.__doc__}{CORPUS_ARGUMENTS}"
 
 
 __all__ = ["ParallelChunker", "ParallelStemmer", "ParallelTagger"]
