@@ -9,13 +9,21 @@ and implements NLTK's interface, so it can replace the serial object in research
 Gateways start on first use and the task is set up on them once; later calls reuse
 both.  ``close()`` (or leaving the ``with`` block) stops the gateways.  Calls on one
 object must not interleave (finish or close one iterator before the next call).
+
+``tag_corpus``, ``parse_corpus`` and ``stem_corpus`` take a corpus rather than items
+and have the workers read it, as a job does (see :mod:`.research_corpus`)::
+
+    tagger.tag_corpus(brown, categories=["news"])     # an iterator, in corpus order
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import contextlib
+import weakref
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from dataclasses import replace
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from nltk.chunk.api import ChunkParserI
 from nltk.chunk.util import ChunkScore
@@ -24,14 +32,40 @@ from nltk.tag.api import TaggerI
 from nltk.tree import Tree
 
 from . import engine, settings, tasks
-from .forks import sharing
 from .errors import ConfigError
+from .forks import sharing
 from .gateways import GatewayPool
 from .modules import RemoteModule
+from .research_corpus import CorpusLike, corpus_input, run_records
 from .settings import BatchSize, Emit
 from .specs import SpecsLike
 from .tasks.chunk import encode_chunker, tree_from_data
 from .tasks.tag import encode_tagger
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: How each corpus method's docstring describes the corpus and the selection.
+CORPUS_ARGUMENTS = """``corpus`` is a job file's ``corpus:`` mapping (``{"name": "brown",
+        "categories": ["news"]}``, ``{"path": "texts/*.txt", "format": "text"}``, a
+        relative path relative to the current directory), a
+        :class:`~nlp_parallel.corpus.CorpusSpec`, or an ``nltk.corpus`` reader object
+        (``nltk.corpus.brown``).  ``selection`` -- ``view``, ``fileids``, ``categories``,
+        ``start``, ``limit`` -- overrides or completes it.  The workers read the corpus;
+        a reader object of your own (``PlaintextCorpusReader(...)``), and a corpus whose
+        reader cannot be rebuilt from data, are read here and their items sent, which
+        is as correct but bound by this process.  Results come in corpus order as they
+        arrive, so memory stays flat.  Raises :class:`ConfigError` for an unknown
+        corpus or keyword or a view whose items do not fit, and
+        :class:`~nlp_parallel.errors.ResourceMissing` for NLTK data not installed."""
+
+
+def _corpus_method(method: F) -> F:
+    """``method`` with :data:`CORPUS_ARGUMENTS` at the end of its docstring (when
+    docstrings are kept: not under ``python -OO``)."""
+    if method.__doc__:
+        method.__doc__ = f"{method.__doc__.rstrip()}\n\n        {CORPUS_ARGUMENTS}"
+    return method
 
 
 class _Parallel:
@@ -55,6 +89,7 @@ class _Parallel:
             pool = GatewayPool(specs, **sharing(self._module, self._settings.options))
         self._pool = pool
         self._session: engine.Session | None = None
+        self._corpus_runs: weakref.WeakSet[Generator[Any, None, None]] = weakref.WeakSet()
 
     def _batches(self, items: Iterable[Any]) -> Iterator[list[Any]]:
         if self._session is None:
@@ -68,8 +103,31 @@ class _Parallel:
             results.extend(batch)
         return results
 
+    def _corpus(self, corpus: CorpusLike, selection: Mapping[str, Any], view: str,
+                convert: Callable[[dict[str, Any]], T],
+                options: Mapping[str, Any] | None = None) -> Iterator[T]:
+        """``convert`` of each result record of the task (its ``options`` updated) over
+        ``corpus``, ``view`` unless the corpus or ``selection`` names one.  The corpus
+        is checked now; the run starts at the first ``next``."""
+        task = self._task if not options else replace(
+            self._task, options={**self._task.options, **options})
+        source = corpus_input(corpus, selection, view, task.name)
+        settings = self._settings
+        records = run_records(self._pool, task, source, settings.batch_size, settings.timeout)
+
+        def converted() -> Generator[T, None, None]:
+            with contextlib.closing(records):
+                for record in records:
+                    yield convert(record)
+
+        run = converted()
+        self._corpus_runs.add(run)
+        return run
+
     def close(self) -> None:
         """Stop the task's channels, and the gateways if this object started them."""
+        for run in list(self._corpus_runs):  # an unfinished corpus run's session first
+            run.close()
         session, self._session = self._session, None
         if session is not None:
             session.close()
@@ -122,6 +180,15 @@ class ParallelTagger(_Parallel, TaggerI):
         sentences = [list(s) for s in sentences]
         return [list(zip(s, tags)) for s, tags in zip(sentences, self._map(sentences))]
 
+    @_corpus_method
+    def tag_corpus(self, corpus: CorpusLike, **selection: Any
+                   ) -> Iterator[list[tuple[str, str]]]:
+        """Tag each sentence of a corpus (view ``sents`` unless told), as ``tag_sents``
+        would: an iterator of ``[(word, tag), ...]``.  A tagged view's own tags are
+        ignored."""
+        return self._corpus(corpus, selection, "sents",
+                            lambda record: list(zip(record["tokens"], record["tags"])))
+
 
 class ParallelChunker(_Parallel, ChunkParserI):
     """``ChunkParserI`` over gateways.
@@ -160,6 +227,13 @@ class ParallelChunker(_Parallel, ChunkParserI):
         return (tree_from_data(result["tree"]) for batch in self._batches(items)
                 for result in batch)
 
+    @_corpus_method
+    def parse_corpus(self, corpus: CorpusLike, **selection: Any) -> Iterator[Tree]:
+        """Chunk each tagged sentence of a corpus (view ``tagged_sents`` unless told):
+        an iterator of the trees ``parse_sents`` gives for the same sentences."""
+        return self._corpus(corpus, selection, "tagged_sents",
+                            lambda record: tree_from_data(record["tree"]), {"tree": True})
+
     def accuracy(self, gold: Iterable[Tree]) -> ChunkScore:
         """Like ``ChunkParserI.accuracy``, but chunks all sentences in one pass."""
         gold = list(gold)
@@ -194,6 +268,12 @@ class ParallelStemmer(_Parallel, StemmerI):
 
     def stem_sents(self, sentences: Iterable[list[str]]) -> list[list[str]]:
         return self._map(list(s) for s in sentences)
+
+    @_corpus_method
+    def stem_corpus(self, corpus: CorpusLike, **selection: Any) -> Iterator[list[str]]:
+        """Stem each sentence of a corpus (view ``sents`` unless told), as
+        ``stem_sents`` would: an iterator of lists of stems."""
+        return self._corpus(corpus, selection, "sents", lambda record: record["stems"])
 
 
 __all__ = ["ParallelChunker", "ParallelStemmer", "ParallelTagger"]

@@ -112,7 +112,7 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
         run: dict[str, Any] = {}
         if shards is not None:
             where = saved.position if saved is not None else None
-            slices = _slices(shards, job.corpus.start + done, where)
+            slices = shard_slices(shards, job.corpus.start + done, where)
             items: Iterator[Any] = iter(slices)
             counter = None
             numbered = job.task.name != "module" and job.output.format == "jsonl"
@@ -174,9 +174,11 @@ def number_lines(text: str, first: int) -> str:
         zip(itertools.repeat(UNNUMBERED), numbers, parts[1:])))
 
 
-def _slices(shards: ShardPlan, skip: int, where: Sequence[int] | None) -> list[ShardSlice]:
+def shard_slices(shards: ShardPlan, skip: int,
+                 where: Sequence[int] | None = None) -> list[ShardSlice]:
     """The shards a run reads: from the one holding the corpus's ``skip``-th item,
-    or from ``where`` (a shard's number and an item in it) a checkpoint records."""
+    or from ``where`` (a shard's number and an item in it) a checkpoint records.
+    Used by jobs and by the research API's corpus methods alike."""
     if where is not None:
         number, within = where
     else:
@@ -267,4 +269,5 @@ class _TokenCounter:
             yield item
 
 
-__all__ = ["Progress", "RunSummary", "run_job", "run_plan"]
+__all__ = ["Progress", "RunSummary", "locate", "number_lines", "run_job", "run_plan",
+           "shard_slices"]

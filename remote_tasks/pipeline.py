@@ -4,7 +4,9 @@ Self-contained (standard library only here; the steps import NLTK).  Options:
 ``steps``: ``[{name, source, filename, options}, ...]``, each step's module source;
 optionally ``output``: ``{format, index_base}`` for jobs that write files (an
 ``index_base`` of None writes each JSONL line's ``"index"`` without its number, for a
-driver that numbers the lines once it knows where they fall in the corpus).
+driver that numbers the lines once it knows where they fall in the corpus).  The
+format ``records``, the research API's own (never a job file's), writes each result
+record as one compact JSON line, the tree as nested lists, without an index.
 Item: a text (when the first step is tokenize), tokens, ``[[word, tag], ...]``, or a
 corpus record ``{"fileid", "tokens", "tags"}`` / ``{"fileid", "text"}``.
 Result: a record ``{"tokens", "tags", "iob", "tree", "stems", "lemmas"}`` with the
@@ -195,6 +197,11 @@ class Pipeline:
 
     def format(self, index: int, item: Any, result: Any) -> str | None:
         records = result if self.tokenize is not None else [result]
+        if self.output_format == "records":
+            # The driver decodes these: the tree stays nested lists, which rebuild the
+            # NLTK tree exactly; a JSON string escapes every line break "\n" splits at.
+            return "\n".join(json.dumps(r, ensure_ascii=False, separators=(",", ":"))
+                             for r in records) or None
         if self.output_format == "jsonl":
             line = {"index": 0 if self.index_base is None else self.index_base + index}
             if isinstance(item, dict) and item.get("fileid") is not None:

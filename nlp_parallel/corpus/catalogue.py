@@ -37,6 +37,15 @@ def _nltk_corpora() -> dict[str, Any]:
     }
 
 
+def nltk_name(reader: object) -> str | None:
+    """The name ``nltk.corpus`` gives ``reader`` -- that very object, a loader whether
+    loaded or not (loading turns the loader itself into the reader) -- or None."""
+    for name, value in _nltk_corpora().items():
+        if value is reader:
+            return name
+    return None
+
+
 def _installed(corpora: Mapping[str, Any]) -> list[str]:
     names = []
     for name, loader in sorted(corpora.items()):
