@@ -220,7 +220,7 @@ def test_abc_pieces_name_their_own_encoding():
         finally:
             plan.close()
         expected = list(corpus.items())
-        plan = planned(corpus, 8 * SHARD_BYTES * 4)  # both files in one shard
+        plan = planned(corpus, 16 * 2**20)  # both files in one shard
         try:
             assert [len(shard.pieces) for shard in plan.shards] == [2]
             assert worker_records(plan) == expected
