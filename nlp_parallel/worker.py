@@ -336,13 +336,30 @@ class Worker:
         return "".join(lines + "\n" for lines in results if lines is not None)
 
 
+#: The zip archive a worker read last, kept open: reading its directory of a few
+#: hundred members costs more than a shard's worth of them.  (path, stat) -> archive.
+_ARCHIVE: dict[tuple[str, tuple[int, int, int]], zipfile.ZipFile] = {}
+
+
+def archive(path: str) -> zipfile.ZipFile:
+    """The zip archive at ``path``, open; opened again when the file changed."""
+    st = os.stat(path)
+    key = (path, (st.st_ino, st.st_size, st.st_mtime_ns))
+    if key not in _ARCHIVE:
+        for old in _ARCHIVE.values():
+            old.close()
+        _ARCHIVE.clear()
+        _ARCHIVE[key] = zipfile.ZipFile(path)
+    return _ARCHIVE[key]
+
+
 def read_place(place: dict[str, Any]) -> bytes:
     """Bytes ``begin`` to ``end`` of a file on this machine: ``{"file": path}`` (not
     through a symbolic link), or ``{"zip": path, "member": name}``.  Raises OSError
     or ValueError when it cannot be read, or is not as long as the driver saw."""
     begin, end = place["begin"], place["end"]
     if "zip" in place:
-        with zipfile.ZipFile(place["zip"]) as archive, archive.open(place["member"]) as member:
+        with archive(place["zip"]).open(place["member"]) as member:
             member.seek(begin)
             data = member.read(end - begin)
     else:

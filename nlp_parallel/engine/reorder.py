@@ -84,6 +84,11 @@ class ReorderBuffer:
         return len(self._done)
 
     @property
+    def waiting(self) -> int:
+        """Items finished but not yet delivered."""
+        return sum(work.items for work in self._done.values())
+
+    @property
     def full(self) -> bool:
         """Whether the run's ``limit`` has been delivered."""
         return self.limit is not None and self.delivered >= self.limit

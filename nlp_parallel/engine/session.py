@@ -105,6 +105,9 @@ class Session:
             "stuck": self.on_stuck,
         }
         self.nodes = [Node(index, gw, self.inbox) for index, gw in enumerate(gateways)]
+        #: Shards run so far and their items: how many items a shard holds.
+        self.shards_done = 0
+        self.shard_items = 0
         self.opened = False
 
     @property
@@ -238,6 +241,8 @@ class Session:
         waiting = len(self.buffer) + self.feed.retries
         if self.feed.exhausted or self.buffer.full or not self.sched.may_dispatch(waiting):
             return None
+        if self.enough_in_flight():
+            return None
         alive = sum(n.state is not State.DEAD for n in self.nodes)
         return self.feed.read(self.sched.batch_size(index, self.feed.remaining, alive))
 
@@ -262,6 +267,8 @@ class Session:
         if first is None or not self.feed.current(seq):
             return
         if isinstance(first.payload, ShardSlice):
+            self.shards_done += 1
+            self.shard_items += fields["count"]
             self.buffer.put(first.start, fields["count"], fields["data"],
                             span=first.end - first.start, failures=fields["failures"],
                             sizes=fields.get("sizes"), counts=fields["counts"],
@@ -269,6 +276,17 @@ class Session:
         else:
             self.buffer.put(first.start, first.count, fields["data"],
                             sizes=fields.get("sizes"), by=index)
+
+    def enough_in_flight(self) -> bool:
+        """Whether the shards under way will, by the items shards have held so
+        far, most likely reach the run's limit: then no more are sent until they
+        are counted, rather than read and run for nothing."""
+        buffer = self.buffer
+        if self.shards is None or buffer.limit is None or not self.shards_done:
+            return False
+        per_shard = self.shard_items / self.shards_done
+        expected = buffer.delivered + buffer.waiting + per_shard * self.sched.in_flight()
+        return expected >= buffer.limit
 
     def credit(self, index: int, items: int) -> None:
         """Node ``index`` did ``items`` items that were delivered."""
