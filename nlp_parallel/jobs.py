@@ -33,8 +33,13 @@ from .tasks.pipeline import input_need
 
 TOP_KEYS = ("corpus", "task", "specs", "batch_size", "timeout", "on_error", "max_restarts",
             "output", "hosts_file", "min_gateways", "allow_insecure_socket", "read")
-#: Who reads the corpus: the workers, from shards of its files' bytes, or the driver.
-READ = ("workers", "driver")
+#: Who reads the corpus: the workers, from shards of its files' bytes, or the
+#: driver; ``auto``, the driver for at most :data:`DRIVER_READS_FOR` gateways on
+#: this machine, the workers otherwise.
+READ = ("auto", "workers", "driver")
+#: Gateways the driver reads for under ``read: auto``: as many as this, all on this
+#: machine.  Its reading then overlaps their start-up, and it keeps up with them.
+DRIVER_READS_FOR = 2
 ON_ERROR = ("fail", "record", "skip")
 TASK_KEYS = ("name", "options", "steps", "module")
 OUTPUT_KEYS = ("path", "format", "overwrite")
@@ -116,8 +121,9 @@ class Job:
     on_error: OnError = OnError.FAIL
     max_restarts: int = MAX_RESTARTS  # per gateway
     allow_insecure_socket: bool = False
-    #: ``workers`` (shards of the corpus's bytes, where its reader allows) or ``driver``.
-    read: str = "workers"
+    #: ``auto``, ``workers`` (shards of the corpus's bytes, where its reader allows)
+    #: or ``driver``.
+    read: str = "auto"
 
     def with_overrides(self, **changes: Any) -> Job:
         return replace(self, **changes)
@@ -228,7 +234,7 @@ def parse_job(data: Any, path: str) -> Job:
         on_error=_on_error(data.get("on_error", "fail"), output),
         max_restarts=check_max_restarts(data.get("max_restarts", MAX_RESTARTS)),
         allow_insecure_socket=allow_socket,
-        read=_read(data.get("read", "workers")),
+        read=_read(data.get("read", "auto")),
     )
 
 

@@ -23,7 +23,7 @@ from .corpus import Corpus, open_corpus
 from .corpus import shards
 from .corpus.shards import ShardPlan, plan_shards
 from .errors import ConfigError
-from .jobs import Job, check_input, in_job, prepare_task
+from .jobs import DRIVER_READS_FOR, Job, check_input, in_job, prepare_task
 from .modules import RemoteModule
 from .outputs import OutputFile
 from .settings import Emit, RunOptions, run_options
@@ -80,10 +80,17 @@ class Plan:
     @functools.cached_property
     def reading(self) -> ShardPlan | str:
         """The shards the workers read, or why the driver reads the corpus: the
-        job says ``read: driver``, a seed-style module (which takes items from its
-        channel), or a reader that cannot be rebuilt from its arguments as data."""
-        if self.job.read == "driver":
+        job says ``read: driver``, or ``read: auto`` with at most two gateways on
+        this machine, a seed-style module (which takes items from its channel), or
+        a reader that cannot be rebuilt from its arguments as data."""
+        job = self.job
+        if job.read == "driver":
             return "the job says read: driver"
+        specs = job.specs
+        if job.read == "auto" and not specs.has_auto and len(specs) <= DRIVER_READS_FOR \
+                and all(spec.local for spec in specs):
+            return (f"read: auto with {len(specs)} gateway(s) on this machine; "
+                    f"read: workers has them read it")
         if not self.module.batched:
             return f"{self.module.name} is a seed-style module, which takes items"
         return plan_shards(self.corpus, shards.SHARD_BYTES)

@@ -338,7 +338,7 @@ def test_driver_killed_mid_file_then_resumed_gives_identical_bytes(tmp_path, mon
     proc.wait()
     assert wait_gone(processes, 20.0) == []
     checkpoint = json.loads(checkpoint_path.read_text())
-    assert checkpoint["position"] is not None and 0 < checkpoint["items"] < 20_000
+    assert checkpoint["position"] is not None and 0 < checkpoint["items"] < 40_000
     resumed = subprocess.run([sys.executable, "-m", "nlp_parallel", "run", str(job),
                               "--resume", "--quiet"], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
@@ -438,7 +438,7 @@ def test_a_worker_that_cannot_read_a_place_asks_for_bytes(tmp_path):
 def test_the_summary_says_when_and_why_the_driver_read_the_corpus(corpus, task, why, tmp_path,
                                                                    capsys):
     job = tmp_path / "job.yaml"
-    job.write_text(f"corpus: {corpus}\ntask: {task}\nspecs: [[popen, 2]]\n"
+    job.write_text(f"corpus: {corpus}\ntask: {task}\nspecs: [[popen, 2]]\nread: workers\n"
                    f"output: {{path: {tmp_path / 'out.jsonl'}, format: jsonl}}\n")
     code = main(["run", str(job)])
     err = capsys.readouterr().err
@@ -458,11 +458,29 @@ def test_validate_says_who_reads_the_corpus(tmp_path, capsys):
         assert said in capsys.readouterr().out
 
 
-def test_read_must_be_workers_or_driver(tmp_path, capsys):
+def test_read_must_be_auto_workers_or_driver(tmp_path, capsys):
     job = tmp_path / "job.yaml"
     job.write_text("corpus: {name: brown, view: sents}\ntask: {name: stem}\nread: worker\n"
                    f"output: {{path: {tmp_path / 'o.jsonl'}}}\n")
     assert main(["validate", str(job)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.endswith("read: 'worker' is not one of workers, driver (did you mean 'workers'?)")
+    assert err.endswith("read: 'worker' is not one of auto, workers, driver "
+                        "(did you mean 'workers'?)")
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("specs, reads", [
+    ("[[popen, 2]]", "driver"),
+    ("[[popen, 1]]", "driver"),
+    ("[[popen, 3]]", "workers"),
+    ("[popen, popen, popen, popen]", "workers"),
+])
+def test_auto_reading_leaves_two_local_gateways_to_the_driver(specs, reads, tmp_path, capsys):
+    job = tmp_path / "job.yaml"
+    job.write_text("corpus: {name: brown, view: sents, fileids: [ca01]}\ntask: {name: stem}\n"
+                   f"specs: {specs}\noutput: {{path: {tmp_path / 'o.jsonl'}}}\n")
+    assert main(["validate", str(job)]) == 0
+    out = capsys.readouterr().out
+    assert f"read by the {reads}" in out
+    if reads == "driver":
+        assert "read: auto with" in out and "read: workers has them read it" in out
