@@ -12,7 +12,9 @@ CPU.  Medians of ``--repeat`` rounds, each round running every variant in turn.
 
 Part 2, whole processes on this machine: the serial loop and a forked
 ``Pool(N).imap`` (``baseline_tag.py``) against ``python -m nlp_parallel run`` for
-tagging and stemming; outputs byte-identical; medians of interleaved rounds.
+tagging and stemming, with the default ``read: auto`` (the driver reads, for two
+gateways on this machine) and with ``read: workers``; outputs byte-identical;
+medians of interleaved rounds.
 
 Part 3, the driver's peak memory over 2,000 sentences and over all of brown.
 
@@ -126,30 +128,33 @@ def part_two(args: argparse.Namespace, folder: str) -> None:
           f"{args.repeat} interleaved rounds")
     for task, chunksize in (("tag", 400), ("stem", 400)):
         out = {name: os.path.join(folder, f"whole.{task}.{name}.jsonl")
-               for name in ("serial", "pool", "ours")}
-        job = job_file(folder, f"whole-{task}", {"name": task}, "workers", args.sentences,
-                       args.workers)
+               for name in ("serial", "pool", "auto", "workers")}
+        jobs = {read: job_file(folder, f"whole-{task}", {"name": task}, read, args.sentences,
+                               args.workers) for read in ("auto", "workers")}
         commands = {
             "serial loop": [py, baseline, out["serial"], "--task", task,
                             "--limit", str(args.sentences)],
             f"Pool({args.workers}).imap, chunksize {chunksize}": [
                 py, baseline, out["pool"], "--task", task, "--pool", str(args.workers),
                 "--chunksize", str(chunksize), "--limit", str(args.sentences)],
-            "nlp_parallel run": [py, "-m", "nlp_parallel", "run", job, "--quiet",
-                                 "--output", out["ours"]],
+            "nlp_parallel run (read: auto)": [
+                py, "-m", "nlp_parallel", "run", jobs["auto"], "--quiet", "--output", out["auto"]],
+            "nlp_parallel run, read: workers": [
+                py, "-m", "nlp_parallel", "run", jobs["workers"], "--quiet",
+                "--output", out["workers"]],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.repeat):
             for name, command in commands.items():
                 times[name].append(whole(command))
         contents = {name: open(path, "rb").read() for name, path in out.items()}
-        assert contents["serial"] == contents["pool"] == contents["ours"], f"{task}: differ"
+        assert len(set(contents.values())) == 1, f"{task}: outputs differ"
         medians = {name: statistics.median(t) for name, t in times.items()}
         serial = medians["serial loop"]
         pool = medians[next(n for n in medians if n.startswith("Pool"))]
         print(f"  {task}:")
         for name, seconds in medians.items():
-            print(f"    {name:<32}{seconds:>8.3f} s{serial / seconds:>7.2f}x serial"
+            print(f"    {name:<34}{seconds:>8.3f} s{serial / seconds:>7.2f}x serial"
                   f"{pool / seconds:>7.2f}x Pool")
     print("  (outputs byte-identical)")
 
