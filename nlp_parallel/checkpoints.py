@@ -33,8 +33,9 @@ class Checkpoint:
     #: its resumption inherits that, and only that.
     replaces: bool = False
     #: Where the next item lies among the shards the workers read: a shard's
-    #: number and an item in it (None: the driver read the corpus).
-    position: tuple[int, int] | None = None
+    #: number, an item in it, and the shard's first fileid and byte (None: the
+    #: driver read the corpus).
+    position: tuple[Any, ...] | None = None
 
 
 def _settings_json(settings: Mapping[str, Any]) -> str:

@@ -99,7 +99,7 @@ class OutputFile:
         self._file: IO[str] | None = None
         self._errors_file: IO[str] | None = None
         self.items = 0  # input items written, resumed ones included
-        self.position: tuple[int, int] | None = None  # of the next item, among shards
+        self.position: tuple[Any, ...] | None = None  # of the next item, among shards
         self.failures = 0
         self._offset = 0
         self._errors_offset = 0
@@ -265,7 +265,7 @@ class OutputFile:
         return f
 
     def write(self, text: str, items: int, failures: Iterable[Mapping[str, Any]] = (),
-              position: tuple[int, int] | None = None) -> None:
+              position: tuple[Any, ...] | None = None) -> None:
         """Append ``text``, which completes the output up to ``items`` input items,
         and the error records of items that failed among them; ``position`` is
         where the next item lies among the shards of the corpus (a shard's number

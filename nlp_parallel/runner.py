@@ -27,7 +27,7 @@ from typing import Any
 
 from .corpus.shards import ShardPlan
 from .engine import Session
-from .engine.sharding import ShardSlice, position
+from .engine.sharding import STRIDE, ShardSlice, position
 from .forks import sharing
 from .gateways import GatewayPool
 from .jobs import Job
@@ -141,7 +141,7 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
                     new = [dataclasses.replace(f, index=f.index + base)
                            for f in session.failures[len(failures):]]
                     failures += new
-                    at = position(session.buffer.due) if shards is not None else None
+                    at = place(shards, session.buffer.due) if shards is not None else None
                     out.write(chunk if isinstance(chunk, str) else _json_lines(chunk),
                               done + session.delivered, (f.listing() for f in new), at)
                     if progress is not None:
@@ -174,14 +174,26 @@ def number_lines(text: str, first: int) -> str:
         zip(itertools.repeat(UNNUMBERED), numbers, parts[1:])))
 
 
+def place(shards: ShardPlan, index: int) -> tuple[int, int, str | None, int | None]:
+    """Where input index ``index`` lies, as a checkpoint records it: a shard's
+    number, an item in it, and where the shard starts (a fileid and a byte), so
+    that a resumed run can tell the same shards from others."""
+    number, within = position(index)
+    if number >= len(shards.shards):
+        return number, within, None, None
+    first = shards.shards[number].pieces[0]
+    return number, within, first.fileid, first.begin
+
+
 def shard_slices(shards: ShardPlan, skip: int,
-                 where: Sequence[int] | None = None) -> list[ShardSlice]:
+                 where: Sequence[Any] | None = None) -> list[ShardSlice]:
     """The shards a run reads: from the one holding the corpus's ``skip``-th item,
-    or from ``where`` (a shard's number and an item in it) a checkpoint records.
-    Used by jobs and by the research API's corpus methods alike."""
-    if where is not None:
-        number, within = where
-    else:
+    or from ``where`` (:func:`place`) a checkpoint records, when it describes these
+    shards.  Used by jobs and by the research API's corpus methods alike."""
+    if where is not None and len(where) == 4 and tuple(where) == place(
+            shards, where[0] * STRIDE + where[1]):
+        number, within = where[0], where[1]
+    else:  # no place, or one among other shards (another shard size, changed files)
         number, within = locate(shards, skip)
     rest = shards.shards[number:]
     return [ShardSlice(shard, within if i == 0 else 0) for i, shard in enumerate(rest)]

@@ -484,3 +484,30 @@ def test_auto_reading_leaves_two_local_gateways_to_the_driver(specs, reads, tmp_
     assert f"read by the {reads}" in out
     if reads == "driver":
         assert "read: auto with" in out and "read: workers has them read it" in out
+
+
+@pytest.mark.parametrize("resumed_shard_bytes", [3000, 7000])
+def test_resume_over_other_shards_counts_its_way_back(resumed_shard_bytes, tmp_path, pool,
+                                                      monkeypatch):
+    """A checkpoint's place among shards of another size (another version's, or
+    files cut elsewhere) is not trusted: the resumed run counts items to its start."""
+    from conftest import interrupted
+
+    big_jsonl(tmp_path / "data", 3000)
+    body = """\
+        corpus: {path: "data/one.jsonl", format: jsonl, view: sents}
+        task: {name: stem}
+        specs: [[popen, 2]]
+        output: {path: OUT, format: jsonl}
+        """
+    clean = load_job(str(job_text(tmp_path, "clean", body, "driver")))
+    run_job(clean, pool=pool)
+    job = job_text(tmp_path, "resumed", body, "workers")
+    monkeypatch.setattr(shards_module, "SHARD_BYTES", 2000)
+    interrupted(job, 1000)
+    output = tmp_path / "resumed.workers.out"
+    saved = json.loads(Path(f"{output}.checkpoint").read_text())
+    assert saved["position"][0] > 0 and saved["items"] >= 1000
+    monkeypatch.setattr(shards_module, "SHARD_BYTES", resumed_shard_bytes)
+    run_job(load_job(str(job)), resume=True, pool=pool)
+    assert output.read_bytes() == Path(clean.output.path).read_bytes()
