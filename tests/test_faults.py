@@ -34,13 +34,21 @@ def write_job(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def brown_job(tmp_path: Path, name: str = "brown", limit: int = BROWN) -> Path:
+def brown_job(tmp_path: Path, name: str = "brown", limit: int = BROWN,
+              read: str = "auto") -> Path:
+    """The brown tagging job; ``read: auto`` has the driver read for its two local
+    gateways, ``read: workers`` has them read shards."""
     return write_job(tmp_path, name, f"""\
         corpus: {{name: brown, view: sents, limit: {limit}}}
         task: {{name: tag}}
         specs: [[popen, 2]]
+        read: {read}
         output: {{path: OUT}}
         """)
+
+
+#: Who reads the corpus in the fault tests: the driver, and the workers (shards).
+READS = pytest.mark.parametrize("read", ["auto", "workers"])
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +101,9 @@ def descendants(proc: subprocess.Popen) -> list[int]:
 # -- a worker dies -----------------------------------------------------------------
 
 
+@READS
 @pytest.mark.parametrize("at", [500, 10_000, 19_000])
-def test_worker_killed_mid_job_loses_nothing(at, tmp_path, clean_brown, no_orphans):
+def test_worker_killed_mid_job_loses_nothing(at, read, tmp_path, clean_brown, no_orphans):
     killed: list[int] = []
     written = 0
 
@@ -105,7 +114,7 @@ def test_worker_killed_mid_job_loses_nothing(at, tmp_path, clean_brown, no_orpha
             killed.append(workers(no_orphans())[0])
             os.kill(killed[0], signal.SIGKILL)
 
-    summary = run_job(load_job(str(brown_job(tmp_path))), progress)
+    summary = run_job(load_job(str(brown_job(tmp_path, read=read))), progress)
     assert killed and sum(summary.restarts.values()) == 1
     assert (tmp_path / "brown.jsonl").read_bytes() == clean_brown
     assert not Path(f"{tmp_path}/brown.jsonl.checkpoint").exists()
@@ -114,9 +123,11 @@ def test_worker_killed_mid_job_loses_nothing(at, tmp_path, clean_brown, no_orpha
 # -- the driver dies ------------------------------------------------------------------
 
 
+@READS
 @pytest.mark.parametrize("fraction", [0.05, 0.5, 0.9])
-def test_driver_killed_then_resumed_gives_identical_bytes(fraction, tmp_path, clean_brown):
-    job, output = brown_job(tmp_path), tmp_path / "brown.jsonl"
+def test_driver_killed_then_resumed_gives_identical_bytes(fraction, read, tmp_path,
+                                                           clean_brown):
+    job, output = brown_job(tmp_path, read=read), tmp_path / "brown.jsonl"
     proc = start_driver(job)
     # Between checkpoints: the part file holds more than the checkpoint records.
     wait_for_part(output, int(fraction * len(clean_brown)), proc)
@@ -131,10 +142,11 @@ def test_driver_killed_then_resumed_gives_identical_bytes(fraction, tmp_path, cl
     assert output.read_bytes() == clean_brown
 
 
-def test_driver_killed_again_and_again(tmp_path):
+@READS
+def test_driver_killed_again_and_again(read, tmp_path):
     """Killed at arbitrary moments (starting, writing, checkpointing), resumed each
     time: the output is still the clean run's, byte for byte."""
-    job = brown_job(tmp_path, "again", limit=10_000)
+    job = brown_job(tmp_path, "again", limit=10_000, read=read)
     output = tmp_path / "again.jsonl"
     clean = tmp_path / "clean.jsonl"
     assert main(["run", str(job), "--output", str(clean), "--quiet"]) == 0
@@ -156,11 +168,12 @@ def test_driver_killed_again_and_again(tmp_path):
     assert output.read_bytes() == clean.read_bytes()
 
 
+@READS
 @pytest.mark.parametrize("sig, code, said", [(signal.SIGTERM, 143, "terminated"),
                                              (signal.SIGINT, 130, "interrupted")])
-def test_signal_stops_workers_and_keeps_output_resumable(sig, code, said, tmp_path,
+def test_signal_stops_workers_and_keeps_output_resumable(sig, code, said, read, tmp_path,
                                                          clean_brown):
-    job, output = brown_job(tmp_path), tmp_path / "brown.jsonl"
+    job, output = brown_job(tmp_path, read=read), tmp_path / "brown.jsonl"
     proc = start_driver(job)
     wait_for_checkpoint(output, 3000, proc)
     processes = descendants(proc)
