@@ -18,8 +18,8 @@ setup   {name, emit, source,          ready   {}  | failed {index: None, seq: No
         | {name, emit, prepared, ...}
 batch   {seq, start, items, [sizes]}  done    {seq, data, seconds, [sizes]}
                                       | failed {seq, index, data, seconds, ...}
-shard   {seq, start, shard, blobs,    done    {seq, data, seconds, count, counts,
-         skip, [sizes]}                        failures, [sizes]}
+shard   {seq, start, where, [blobs],  done    {seq, data, seconds, count, counts,
+         skip, take, [sizes]}                  failures, tokens, [sizes]}
                                       | failed {seq, index, data, seconds, item, ...}
                                       | failed {seq, bad_data, seconds}
                                       stuck   {seq, index}   (an item runs long; see
@@ -226,14 +226,14 @@ class Worker:
             done["sizes"] = json.dumps([[len(self.encode([r])) for r in results], []])
         return ("done", done)
 
-    def shard(self, seq: int, start: int, shard: dict[str, Any],
-              blobs: list[bytes] | None = None, places: list[dict[str, Any]] | None = None,
+    def shard(self, seq: int, start: int, where: str, blobs: list[bytes] | None = None,
               skip: int = 0, sizes: bool = False, take: int | None = None) -> Message:
         """Read a piece of the corpus and run the task on its items, from the
         ``skip``-th on and at most ``take`` of them; their input indexes count from
         ``start``.
 
-        Text mode only.  Under ``on_error`` record or skip, an item the task raises
+        ``where`` is JSON: ``{"shard": {"pieces": [...]}, "places": [...]}``.  Text
+        mode only.  Under ``on_error`` record or skip, an item the task raises
         on is listed in ``failures`` (its index, where its line would go in
         ``data``, the error and the item) and the shard goes on.  The bytes come
         as ``blobs`` or, for a worker on the driver's machine, as the ``places`` to
@@ -254,6 +254,8 @@ class Worker:
         written = 0  # characters of data so far
         index = start
         record: Any = None
+        described = json.loads(where)
+        shard, places = described["shard"], described.get("places")
         if blobs is None:
             try:
                 blobs = [read_place(place) for place in places or ()]

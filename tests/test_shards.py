@@ -424,8 +424,9 @@ def test_a_worker_that_cannot_read_a_place_asks_for_bytes(tmp_path):
     for place in ({"file": str(tmp_path / "gone.txt"), "begin": 0, "end": 3},
                   {"file": str(link), "begin": 0, "end": 3},  # never through a link
                   {"file": str(data), "begin": 0, "end": 30}):  # shorter than planned
-        name, fields = worker.shard(7, 0, {"pieces": [{"fileid": "x", "begin": 0, "end": 3}]},
-                                    places=[place])
+        where = {"shard": {"pieces": [{"fileid": "x", "begin": 0, "end": 3}]},
+                 "places": [place]}
+        name, fields = worker.shard(7, 0, json.dumps(where))
         assert name == "failed" and fields["seq"] == 7 and "unreadable" in fields
 
 

@@ -276,9 +276,16 @@ def plan_shards(corpus: Corpus, shard_bytes: int = SHARD_BYTES) -> ShardPlan | s
     if isinstance(rebuild, str):
         return rebuild
     sizes, places = {}, {}
-    for fileid in source.fileids:
+    root = source.reader.root
+    zipped = isinstance(root, ZipFilePathPointer)
+    for number, fileid in enumerate(source.fileids):
         try:
-            pointer = source.reader.abspath(fileid)
+            if zipped and number:
+                # NLTK's sandbox checks the archive's path, the same for every
+                # member (checked with the first), and join() refuses ``..``.
+                pointer = root.join(fileid)
+            else:
+                pointer = source.reader.abspath(fileid)
             sizes[fileid] = pointer.file_size()
         except ValueError as exc:  # a fileid defined in code (stopwords' english-extended)
             return f"{label}: {exc}"

@@ -196,13 +196,16 @@ class ShardProtocol(BatchedProtocol):
             return ("batch", {"seq": batch.seq, "start": batch.start, "items": batch.payload,
                               "sizes": self.sizes})
         piece = batch.payload
-        fields = {"seq": batch.seq, "start": batch.start, "skip": piece.skip,
-                  "shard": self.shards.describe(piece.shard), "sizes": self.sizes,
-                  "take": self.most()}
+        fields: dict[str, Any] = {"seq": batch.seq, "start": batch.start, "skip": piece.skip,
+                                  "sizes": self.sizes, "take": self.most()}
+        where: dict[str, Any] = {"shard": self.shards.describe(piece.shard)}
         places = self.shards.places(piece.shard) if local and self.local_reads else None
         if places is not None:  # the worker reads the files itself
-            return ("shard", {**fields, "places": places})
-        return ("shard", {**fields, "blobs": self.shards.blobs(piece.shard)})
+            where["places"] = places
+        else:
+            fields["blobs"] = self.shards.blobs(piece.shard)
+        # The nested description as one JSON text: execnet's serializer is Python.
+        return ("shard", {**fields, "where": json.dumps(where, separators=(",", ":"))})
 
     def setup_fields(self, spec: str, hello: dict) -> dict[str, Any]:
         from .. import shard_reader  # shipped as its source, like the worker loop
