@@ -147,3 +147,20 @@ def ssh_lab(tmp_path_factory):
         pytest.skip(f"{why}; .ci/run installs openssh-server")
     with SshServers(tmp_path_factory.mktemp("sshd")) as lab:
         yield lab
+
+
+@pytest.fixture
+def data_path_restored():
+    """Fails a test that leaves a directory authorized in NLTK's sandbox."""
+    import nltk
+
+    before = list(nltk.data.path)
+    yield
+    assert nltk.data.path == before
+
+
+def corpus_of(mapping: dict, base_dir: str | Path = "."):
+    """An unopened :class:`~nlp_parallel.corpus.Corpus` of a ``corpus:`` mapping."""
+    from nlp_parallel.corpus import open_corpus, parse_corpus
+
+    return open_corpus(parse_corpus(mapping, base_dir=str(base_dir)))

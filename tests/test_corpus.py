@@ -12,6 +12,7 @@ from typing import Any
 
 import nltk
 import pytest
+from conftest import corpus_of
 from nltk import pathsec
 from nltk.corpus import brown, conll2000, state_union, treebank
 from nltk.corpus.reader import (
@@ -22,7 +23,6 @@ from nltk.corpus.reader import (
 from nltk.tokenize import PunktTokenizer, WordPunctTokenizer
 
 from nlp_parallel.corpus import (
-    Corpus,
     CorpusSpec,
     installed_corpora,
     open_corpus,
@@ -37,16 +37,8 @@ WSJ = ["wsj_0001.mrg", "wsj_0002.mrg", "wsj_0003.mrg", "wsj_0004.mrg"]
 TMP_IS_ALLOWED = pathsec.is_private_dir(tempfile.gettempdir())
 
 
-@pytest.fixture(autouse=True)
-def data_path_restored():
-    """No test leaves a directory authorized in NLTK's sandbox."""
-    before = list(nltk.data.path)
-    yield
-    assert nltk.data.path == before
-
-
-def corpus_of(mapping: dict[str, Any], base_dir: str | Path = ".") -> Corpus:
-    return open_corpus(parse_corpus(mapping, base_dir=str(base_dir)))
+#: No test leaves a directory authorized in NLTK's sandbox.
+pytestmark = pytest.mark.usefixtures("data_path_restored")
 
 
 def read(mapping: dict[str, Any], base_dir: str | Path = ".") -> list[dict[str, Any]]:

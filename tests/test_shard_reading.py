@@ -22,11 +22,12 @@ from typing import Any
 
 import nltk
 import pytest
+from conftest import corpus_of
 from nltk.corpus.reader import TaggedCorpusReader
 from nltk.corpus.util import LazyCorpusLoader
 
 import nlp_parallel.shard_reader as shard_reader_module
-from nlp_parallel.corpus import Corpus, installed_corpora, open_corpus, parse_corpus
+from nlp_parallel.corpus import Corpus, installed_corpora
 from nlp_parallel.corpus.shards import (
     BLANK,
     SHARD_BYTES,
@@ -56,16 +57,8 @@ INSTALLED = installed_corpora()
 CASES = [(name, view) for name, views in INSTALLED for view in views]
 
 
-@pytest.fixture(autouse=True)
-def data_path_restored():
-    """No test leaves a directory authorized in NLTK's sandbox."""
-    before = list(nltk.data.path)
-    yield
-    assert nltk.data.path == before
-
-
-def corpus_of(mapping: dict[str, Any], base_dir: str | Path = ".") -> Corpus:
-    return open_corpus(parse_corpus(mapping, base_dir=str(base_dir)))
+#: No test leaves a directory authorized in NLTK's sandbox.
+pytestmark = pytest.mark.usefixtures("data_path_restored")
 
 
 def plain(value: Any) -> Any:

@@ -44,6 +44,7 @@ from nltk.corpus.reader import (
     TaggedCorpusReader,
     WordListCorpusReader,
 )
+from nltk.corpus.reader.api import CorpusReader
 from nltk.corpus.reader.bracket_parse import AlpinoCorpusReader
 from nltk.data import FileSystemPathPointer, ZipFilePathPointer
 
@@ -277,7 +278,9 @@ def plan_shards(corpus: Corpus, shard_bytes: int = SHARD_BYTES) -> ShardPlan | s
         return rebuild
     sizes, places = {}, {}
     root = source.reader.root
-    zipped = isinstance(root, ZipFilePathPointer)
+    # (Not for a reader with its own abspath: stopwords names a list made in code.)
+    zipped = isinstance(root, ZipFilePathPointer) and \
+        type(source.reader).abspath is CorpusReader.abspath
     for number, fileid in enumerate(source.fileids):
         try:
             if zipped and number:
