@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .corpus import Corpus
 from .corpus.shards import ShardPlan
 from .engine import Session
 from .engine.sharding import STRIDE, ShardSlice, position
@@ -92,9 +93,9 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
              estimate: Callable[[int], object] | None = None) -> RunSummary:
     """:func:`run_job` for a job planned already (its corpus open and checked).
 
-    Where the workers read the corpus, the number of items is not known before
-    they have read it: ``estimate``, when given, is called with an estimate of the
-    run's total (items so far scaled by the corpus's bytes) as it changes.
+    Where the number of items is not known before the corpus is read,
+    ``estimate``, when given, is called with an estimate of the run's total
+    (items so far scaled by the corpus's bytes) as it changes.
     """
     job = plan.job
     out = plan.output_file()
@@ -121,7 +122,10 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
             measure = _Estimate(shards, slices, done, limit, estimate)
         else:
             counter = _TokenCounter()
-            items = counter.count(itertools.islice(plan.corpus.items(), done, None))
+            records: Iterator[Any] = plan.corpus.items()
+            if estimate is not None and plan.expected is None:
+                records = _ReadEstimate(plan.corpus, estimate).watch(records)
+            items = counter.count(itertools.islice(records, done, None))
         borrowed = pool
         pool = borrowed or _pool(job, module, settings)
         with contextlib.nullcontext() if borrowed else contextlib.closing(pool):
@@ -211,6 +215,42 @@ def locate(shards: ShardPlan, skip: int) -> tuple[int, int]:
             return shard.number, skip
         skip -= count
     return len(shards.shards), 0
+
+
+class _ReadEstimate:
+    """Where the driver reads a corpus of unknown length: its total items, estimated
+    from the bytes of the files read to the end (their sizes are known up front)."""
+
+    def __init__(self, corpus: Corpus, report: Callable[[int], object]) -> None:
+        self.report = report
+        source = corpus.source()
+        try:
+            self.sizes = {f: source.reader.abspath(f).file_size() for f in source.fileids}
+        except (ValueError, OSError):  # a fileid without a file: no estimate
+            self.sizes = {}
+        self.total = sum(self.sizes.values())
+        self.shown: int | None = None
+
+    def watch(self, records: Iterator[Any]) -> Iterator[Any]:
+        """``records``, estimating the total each time one file is read to its end."""
+        seen, read, current = 0, 0, None
+        for record in records:
+            fileid = record.get("fileid")
+            if fileid != current:
+                if current is not None and self.total:
+                    read += self.sizes.get(current, 0)
+                    self.update(seen, read)
+                current = fileid
+            seen += 1
+            yield record
+
+    def update(self, seen: int, read: int) -> None:
+        if read <= 0:
+            return
+        guess = round(seen * self.total / read)
+        if self.shown is None or abs(guess - self.shown) > 0.01 * self.shown:
+            self.shown = guess
+            self.report(guess)
 
 
 class _Estimate:

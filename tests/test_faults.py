@@ -132,9 +132,10 @@ def test_driver_killed_then_resumed_gives_identical_bytes(fraction, read, tmp_pa
     # Between checkpoints: the part file holds more than the checkpoint records.
     wait_for_part(output, int(fraction * len(clean_brown)), proc)
     processes = descendants(proc)
+    running = workers(processes)  # before the kill: once it is dead, they go too
     proc.kill()
     proc.wait()
-    assert len(workers(processes)) == 2
+    assert len(running) == 2
     assert wait_gone(processes, 20.0) == [], "workers outlived the driver"
     assert not output.exists()
     resumed = start_driver(job, "--resume")

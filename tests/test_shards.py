@@ -512,3 +512,22 @@ def test_resume_over_other_shards_counts_its_way_back(resumed_shard_bytes, tmp_p
     monkeypatch.setattr(shards_module, "SHARD_BYTES", resumed_shard_bytes)
     run_job(load_job(str(job)), resume=True, pool=pool)
     assert output.read_bytes() == Path(clean.output.path).read_bytes()
+
+
+def test_progress_estimates_the_total_where_the_driver_reads(tmp_path, pool):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for n in range(6):  # files of about the same size: the estimate is close
+        lines = [json.dumps({"tokens": [f"w{n}{i}", "and", "more"]}) for i in range(500)]
+        (folder / f"part{n}.jsonl").write_text("\n".join(lines) + "\n")
+    body = """\
+        corpus: {path: "data/*.jsonl", format: jsonl, view: sents}
+        task: {name: stem}
+        output: {path: OUT, format: jsonl}
+        """
+    estimates: list[int] = []
+    job = load_job(str(job_text(tmp_path, "estimate", body, "driver")))
+    with open_plan(job) as plan:
+        assert plan.expected is None, "the total is not known up front"
+        run_plan(plan, pool=pool, estimate=estimates.append)
+    assert estimates and all(2800 <= e <= 3200 for e in estimates), estimates
