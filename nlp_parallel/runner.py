@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from remote_tasks.pipeline import UNNUMBERED
+
 from .corpus import Corpus
 from .corpus.shards import ShardPlan
 from .engine import Session
@@ -164,9 +166,6 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
         else "workers")
 
 
-#: How every JSONL line the workers write for shards starts; its number follows.
-UNNUMBERED = '{"index": '
-
 
 def number_lines(text: str, first: int) -> str:
     """JSONL lines written without their numbers (``{"index": , ...}``), numbered
@@ -217,19 +216,33 @@ def locate(shards: ShardPlan, skip: int) -> tuple[int, int]:
     return len(shards.shards), 0
 
 
-class _ReadEstimate:
+class _Reported:
+    """Tells ``report`` an estimated total when it moves by more than 1 %."""
+
+    def __init__(self, report: Callable[[int], object] | None) -> None:
+        self.report = report
+        self.shown: int | None = None
+
+    def tell(self, guess: int) -> None:
+        if self.report is None:
+            return
+        if self.shown is None or abs(guess - self.shown) > 0.01 * self.shown:
+            self.shown = guess
+            self.report(guess)
+
+
+class _ReadEstimate(_Reported):
     """Where the driver reads a corpus of unknown length: its total items, estimated
     from the bytes of the files read to the end (their sizes are known up front)."""
 
     def __init__(self, corpus: Corpus, report: Callable[[int], object]) -> None:
-        self.report = report
+        super().__init__(report)
         source = corpus.source()
         try:
             self.sizes = {f: source.reader.abspath(f).file_size() for f in source.fileids}
         except (ValueError, OSError):  # a fileid without a file: no estimate
             self.sizes = {}
         self.total = sum(self.sizes.values())
-        self.shown: int | None = None
 
     def watch(self, records: Iterator[Any]) -> Iterator[Any]:
         """``records``, estimating the total each time one file is read to its end."""
@@ -247,25 +260,21 @@ class _ReadEstimate:
     def update(self, seen: int, read: int) -> None:
         if read <= 0:
             return
-        guess = round(seen * self.total / read)
-        if self.shown is None or abs(guess - self.shown) > 0.01 * self.shown:
-            self.shown = guess
-            self.report(guess)
+        self.tell(round(seen * self.total / read))
 
 
-class _Estimate:
+class _Estimate(_Reported):
     """The run's total items, estimated from the bytes of the shards delivered."""
 
     def __init__(self, shards: ShardPlan, slices: list[ShardSlice], done: int,
                  limit: int | None, report: Callable[[int], object] | None) -> None:
-        self.report = report
+        super().__init__(report)
         self.limit = limit
         self.done = done
         self.first = slices[0].shard.number if slices else 0
         self.sizes = list(itertools.accumulate(s.size for s in shards.shards))
         self.before = self.sizes[self.first - 1] if self.first else 0
         self.total = (self.sizes[-1] if self.sizes else 0) - self.before
-        self.shown: int | None = None
 
     def update(self, due: int, delivered: int) -> None:
         if self.report is None or not self.total:
@@ -277,9 +286,7 @@ class _Estimate:
         guess = self.done + round(delivered * self.total / read)
         if self.limit is not None:
             guess = min(guess, self.done + self.limit)
-        if self.shown is None or abs(guess - self.shown) > 0.01 * self.shown:
-            self.shown = guess
-            self.report(guess)
+        self.tell(guess)
 
 
 #: Items read ahead while the gateways start.
