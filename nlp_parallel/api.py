@@ -1,8 +1,10 @@
 """The map functions: seed-compatible ``map`` and streaming ``imap`` / ``imap_text``.
 
 Each takes the remote module, the items and the gateway ``specs`` (default: one popen
-gateway per core), or a started :class:`GatewayPool` as ``pool=`` to reuse its
-gateways across calls.  Keyword options:
+gateway per core; a ``dask.distributed.Client`` or a ``tcp://``/``tls://`` scheduler
+address runs on that Dask cluster's workers), or a started :class:`GatewayPool`
+(or :class:`~nlp_parallel.daskpool.DaskPool`) as ``pool=`` to reuse its gateways
+across calls.  Keyword options:
 
 ``options``
     JSON data passed to the module's ``setup(options)`` once per worker.
@@ -31,9 +33,8 @@ from typing import Any
 from . import engine
 from . import settings as run_settings
 from .errors import ConfigError
-from .forks import sharing
-from .gateways import GatewayPool
 from .modules import RemoteModule
+from .pools import Pool, pool_for
 from .settings import BatchSize, Emit, OnError
 from .specs import SpecsLike
 
@@ -45,7 +46,7 @@ def imap(
     args: Iterable[Any],
     specs: SpecsLike = None,
     *,
-    pool: GatewayPool | None = None,
+    pool: Pool | None = None,
     options: Any = None,
     batch_size: BatchSize = "auto",
     timeout: float | None = None,
@@ -76,7 +77,7 @@ def imap_text(
     args: Iterable[Any],
     specs: SpecsLike = None,
     *,
-    pool: GatewayPool | None = None,
+    pool: Pool | None = None,
     options: Any = None,
     batch_size: BatchSize = "auto",
     timeout: float | None = None,
@@ -102,7 +103,7 @@ def map(
     args: Iterable[Any],
     specs: SpecsLike = None,
     *,
-    pool: GatewayPool | None = None,
+    pool: Pool | None = None,
     options: Any = None,
     batch_size: BatchSize = "auto",
     timeout: float | None = None,
@@ -128,7 +129,7 @@ def _start(
     module: ModuleLike,
     args: Iterable[Any],
     specs: SpecsLike,
-    pool: GatewayPool | None,
+    pool: Pool | None,
     settings: run_settings.RunOptions,
 ) -> Iterator[Any]:
     remote = RemoteModule.resolve(module)
@@ -136,12 +137,11 @@ def _start(
         if specs is not None:
             raise ConfigError("give either specs or pool, not both")
         return engine.run(pool.gateways, remote, args, settings, pool.restart)
-    pool = GatewayPool(specs, **sharing(remote, settings.options))
-    return _owned(pool, remote, args, settings)
+    return _owned(pool_for(specs, remote, settings), remote, args, settings)
 
 
 def _owned(
-    pool: GatewayPool, module: RemoteModule, args: Iterable[Any], settings: run_settings.RunOptions
+    pool: Pool, module: RemoteModule, args: Iterable[Any], settings: run_settings.RunOptions
 ) -> Iterator[Any]:
     with pool:
         yield from engine.run(pool.gateways, module, args, settings, pool.restart)

@@ -257,7 +257,11 @@ class GatewayPool:
 
 def kill(gateway: execnet.Gateway) -> None:
     """Stop a gateway at once, killing its local process (popen, ssh client) if it
-    has one; a worker hung inside a task cannot stop by itself."""
+    has one; a worker hung inside a task cannot stop by itself.  A Dask pool's
+    gateway kills the processes that run its work."""
+    if not isinstance(gateway, execnet.Gateway):
+        gateway.kill()
+        return
     gateway.exit()
     io = gateway._io
     if hasattr(io, "kill"):

@@ -27,12 +27,15 @@ from .settings import (
 )
 from .errors import ConfigError, ResourceMissing
 from .options import did_you_mean, reject_unknown_keys
+from .daskpool import DaskTarget, parse_target
 from .specs import GatewaySpecs, parse_specs, read_hosts_file, with_min_gateways
 from .tasks import FAMILIES, Task, family, prepare
 from .tasks.pipeline import input_need
 
 TOP_KEYS = ("corpus", "task", "specs", "batch_size", "timeout", "on_error", "max_restarts",
-            "output", "hosts_file", "min_gateways", "allow_insecure_socket", "read")
+            "output", "hosts_file", "min_gateways", "allow_insecure_socket", "read", "dask")
+#: The keys that choose execnet gateways, which a job on Dask does not give.
+GATEWAY_KEYS = ("specs", "hosts_file", "min_gateways", "allow_insecure_socket")
 #: Who reads the corpus: the workers, from shards of its files' bytes, or the
 #: driver; ``auto``, the driver for at most :data:`DRIVER_READS_FOR` gateways on
 #: this machine, the workers otherwise.
@@ -124,6 +127,8 @@ class Job:
     #: ``auto``, ``workers`` (shards of the corpus's bytes, where its reader allows)
     #: or ``driver``.
     read: str = "auto"
+    #: Where the job runs on Dask instead of execnet gateways (``dask:``).
+    dask: DaskTarget | None = None
 
     def with_overrides(self, **changes: Any) -> Job:
         return replace(self, **changes)
@@ -222,6 +227,13 @@ def parse_job(data: Any, path: str) -> Job:
     if not isinstance(allow_socket, bool):
         raise ConfigError(f"allow_insecure_socket: expected true or false, not {allow_socket!r}")
     specs = parse_gateways(data, base_dir, allow_socket)
+    dask = None
+    if "dask" in data:
+        both = [key for key in GATEWAY_KEYS if key in data]
+        if both:
+            raise ConfigError(f"dask: a job runs either on Dask or on execnet gateways; "
+                              f"drop {' and '.join(both)}, or dask")
+        dask = parse_target(data["dask"], base_dir)
     output = parse_output(data["output"], task)
     return Job(
         file=path,
@@ -235,6 +247,7 @@ def parse_job(data: Any, path: str) -> Job:
         max_restarts=check_max_restarts(data.get("max_restarts", MAX_RESTARTS)),
         allow_insecure_socket=allow_socket,
         read=_read(data.get("read", "auto")),
+        dask=dask,
     )
 
 

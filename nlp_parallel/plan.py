@@ -81,13 +81,13 @@ class Plan:
     def reading(self) -> ShardPlan | str:
         """The shards the workers read, or why the driver reads the corpus: the
         job says ``read: driver``, or ``read: auto`` with at most two gateways on
-        this machine, a seed-style module (which takes items from its channel), or
+        this machine (on Dask, workers read), a seed-style module (which takes items from its channel), or
         a reader that cannot be rebuilt from its arguments as data."""
         job = self.job
         if job.read == "driver":
             return "the job says read: driver"
         specs = job.specs
-        if job.read == "auto" and not specs.has_auto and len(specs) <= DRIVER_READS_FOR \
+        if job.read == "auto" and job.dask is None and not specs.has_auto and len(specs) <= DRIVER_READS_FOR \
                 and all(spec.local for spec in specs):
             return (f"read: auto with {len(specs)} gateway(s) on this machine; "
                     f"read: workers has them read it")

@@ -33,9 +33,8 @@ from nltk.tree import Tree
 
 from . import engine, settings, tasks
 from .errors import ConfigError
-from .forks import sharing
-from .gateways import GatewayPool
 from .modules import RemoteModule
+from .pools import Pool, pool_for
 from .research_corpus import CorpusLike, corpus_input, run_records
 from .settings import BatchSize, Emit
 from .specs import SpecsLike
@@ -75,7 +74,7 @@ class _Parallel:
         self,
         task: tasks.Task,
         specs: SpecsLike,
-        pool: GatewayPool | None,
+        pool: Pool | None,
         batch_size: BatchSize,
         timeout: float | None,
     ) -> None:
@@ -86,7 +85,7 @@ class _Parallel:
         self._owns_pool = pool is None
         self._module = RemoteModule.resolve(task.module)
         if pool is None:  # forked workers start with the task set up
-            pool = GatewayPool(specs, **sharing(self._module, self._settings.options))
+            pool = pool_for(specs, self._module, self._settings)
         self._pool = pool
         self._session: engine.Session | None = None
         self._corpus_runs: weakref.WeakSet[Generator[Any, None, None]] = weakref.WeakSet()
@@ -160,7 +159,7 @@ class ParallelTagger(_Parallel, TaggerI):
         specs: SpecsLike = None,
         *,
         tagger: TaggerI | None = None,
-        pool: GatewayPool | None = None,
+        pool: Pool | None = None,
         batch_size: BatchSize = "auto",
         timeout: float | None = None,
         **options: Any,
@@ -202,7 +201,7 @@ class ParallelChunker(_Parallel, ChunkParserI):
         specs: SpecsLike = None,
         *,
         chunker: ChunkParserI | None = None,
-        pool: GatewayPool | None = None,
+        pool: Pool | None = None,
         batch_size: BatchSize = "auto",
         timeout: float | None = None,
         **options: Any,
@@ -253,7 +252,7 @@ class ParallelStemmer(_Parallel, StemmerI):
         self,
         specs: SpecsLike = None,
         *,
-        pool: GatewayPool | None = None,
+        pool: Pool | None = None,
         batch_size: BatchSize = "auto",
         timeout: float | None = None,
         **options: Any,

@@ -32,9 +32,9 @@ from .corpus.shards import ShardPlan, plan_shards
 from .corpus.sources import VIEW_KINDS
 from .engine import Session
 from .errors import ConfigError
-from .gateways import GatewayPool
 from .jobs import CARRIES, TAKES
 from .modules import RemoteModule
+from .pools import Pool
 from .options import did_you_mean
 from .runner import shard_slices
 from .settings import Emit, run_options
@@ -155,7 +155,7 @@ def _check_kind(task: str, spec: CorpusSpec, kind: Kind, offered: Mapping[str, K
                       f"gives {gives}; {hint}")
 
 
-def run_records(pool: GatewayPool, task: Task, source: Corpus | ReaderInput,
+def run_records(pool: Pool, task: Task, source: Corpus | ReaderInput,
                 batch_size: int | None, timeout: float | None
                 ) -> Generator[dict[str, Any], None, None]:
     """``task``'s result records (``{"tokens", "tags", "tree", "stems", ...}``) for the

@@ -36,6 +36,7 @@ from .gateways import GatewayPool
 from .jobs import Job
 from .modules import RemoteModule
 from .plan import Plan, open_plan
+from .pools import Pool, dask_pool
 from .settings import ItemFailure, RunOptions
 
 #: Called with the number of items each written chunk adds (``tqdm.update`` fits).
@@ -70,7 +71,7 @@ class RunSummary:
 
 
 def run_job(job: Job, progress: Progress | None = None, resume: bool = False,
-            pool: GatewayPool | None = None) -> RunSummary:
+            pool: Pool | None = None) -> RunSummary:
     """Run ``job`` to completion, writing its output; return a :class:`RunSummary`.
 
     The job's gateways are started for the run and stopped after it, unless a
@@ -91,7 +92,7 @@ def run_job(job: Job, progress: Progress | None = None, resume: bool = False,
 
 
 def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
-             pool: GatewayPool | None = None,
+             pool: Pool | None = None,
              estimate: Callable[[int], object] | None = None) -> RunSummary:
     """:func:`run_job` for a job planned already (its corpus open and checked).
 
@@ -293,7 +294,7 @@ class _Estimate(_Reported):
 READ_AHEAD = 5_000
 
 
-def _read_ahead(items: Iterator[Any], pool: GatewayPool) -> Iterator[Any]:
+def _read_ahead(items: Iterator[Any], pool: Pool) -> Iterator[Any]:
     """Read up to :data:`READ_AHEAD` items while ``pool`` starts in the background,
     so that the driver's reading overlaps its workers' start-up."""
     ahead: list[Any] = []
@@ -305,8 +306,11 @@ def _read_ahead(items: Iterator[Any], pool: GatewayPool) -> Iterator[Any]:
     return itertools.chain(ahead, items)
 
 
-def _pool(job: Job, module: RemoteModule, settings: RunOptions) -> GatewayPool:
-    """The job's gateways; forked workers start with the toolkit's own task set up."""
+def _pool(job: Job, module: RemoteModule, settings: RunOptions) -> Pool:
+    """The job's gateways (forked workers start with the toolkit's own task set
+    up), or its Dask cluster's workers."""
+    if job.dask is not None:
+        return dask_pool(job.dask, module, settings)
     return GatewayPool(job.specs, **sharing(module, settings.options))
 
 
