@@ -23,6 +23,7 @@ from typing import Any
 
 from . import __version__
 from .cli_help import COMMANDS, DESCRIPTION, EPILOG
+from .daskpool import DaskPool, DaskTarget, check_address
 from .engine import local_nltk_version
 from .errors import ConfigError, NlpParallelError, RemoteTaskError, ResourceMissing
 from .gateways import GatewayPool, GatewayWarning
@@ -169,12 +170,13 @@ def cmd_validate(args: argparse.Namespace, result: _Result) -> int:
             reading = f"read by the workers in {len(shards.shards):,} shards ({size:,.1f} MiB)"
         else:
             reading = f"read by the driver ({plan.reading})"
-    crowded = crowding(job.specs)
+    crowded = crowding(job.specs) if job.dask is None else None
     if crowded:  # as run would warn, starting them
         warnings.warn(GatewayWarning(crowded), stacklevel=1)
+    where = _gateway_count(job.specs) if job.dask is None else str(job.dask)
     print(f"{job.file}: ok: {job.task.name} over "
           f"{job.corpus.name or job.corpus.path} ({job.corpus.view}, {reading}) on "
-          f"{_gateway_count(job.specs)}, writing {job.output.format} to {job.output.path}")
+          f"{where}, writing {job.output.format} to {job.output.path}")
     return 0
 
 
@@ -192,9 +194,14 @@ def _gateway_count(specs: GatewaySpecs) -> str:
 def _load(args: argparse.Namespace) -> Job:
     job = load_job(args.job)
     with in_job(job.file):
+        if args.dask and (args.specs or args.hosts):
+            raise ConfigError("--dask: runs on Dask or on execnet gateways; drop --specs "
+                              "and --hosts, or --dask")
         if args.specs or args.hosts:
             job = replace(job, specs=_command_line_specs(
-                args, job.allow_insecure_socket, job.specs.min_gateways))
+                args, job.allow_insecure_socket, job.specs.min_gateways), dask=None)
+        if args.dask:
+            job = replace(job, dask=_command_line_dask(args.dask, job.dask))
         if args.limit is not None:
             if args.limit < 0:
                 raise ConfigError(f"--limit: must be at least 0, not {args.limit}")
@@ -222,6 +229,24 @@ def _command_line_specs(
     except ConfigError as exc:
         raise ConfigError(f"--specs: {exc}") from None
     return with_min_gateways(specs, min_gateways)
+
+
+def _command_line_dask(value: str, given: DaskTarget | None) -> DaskTarget:
+    """``--dask``: a scheduler's address, or ``local:N``; the job's ``dask``
+    ``allow_insecure`` and ``security`` still apply."""
+    allow = given.allow_insecure if given is not None else False
+    security = given.security if given is not None else None
+    if value.startswith("local:") or value == "local":
+        count = value.partition(":")[2] or "0"
+        if not count.isdigit() or int(count) < 1:
+            raise ConfigError(f"--dask: {value!r}: local:N needs a number of worker "
+                              f"processes, 1 or more")
+        return DaskTarget(local=int(count), allow_insecure=allow, security=security)
+    try:
+        check_address(value, allow, security is not None)
+    except ConfigError as exc:
+        raise ConfigError(f"--dask: {str(exc).removeprefix('dask.scheduler: ')}") from None
+    return DaskTarget(scheduler=value, allow_insecure=allow, security=security)
 
 
 @contextlib.contextmanager
@@ -301,13 +326,22 @@ def cmd_corpora(args: argparse.Namespace, result: _Result) -> int:
 
 def cmd_check(args: argparse.Namespace, result: _Result) -> int:
     """Start every gateway and print one line each; 1 when any did not start."""
+    target: DaskTarget | None = None
     if args.job:
         job = _load(args)
         specs: GatewaySpecs = job.specs
+        target = job.dask
+    elif args.dask:
+        target = _command_line_dask(args.dask, None)
     elif args.specs or args.hosts:
         specs = _command_line_specs(args)
     else:
         specs = parse_specs(None)
+    if target is not None:
+        with DaskPool(target) as dask:
+            for info in dask.describe():
+                print(_describe(info))
+        return 0
     pool = GatewayPool(specs, min_gateways=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GatewayWarning)  # the failures are listed below
@@ -397,3 +431,7 @@ def _gateway_options(parser: argparse.ArgumentParser, which: str) -> None:
                         help=f"gateway specs {which}, e.g. 2*popen ssh=host 'auto*ssh=node1'")
     parser.add_argument("--hosts", metavar="FILE",
                         help=f"a hosts file, one 'SPEC [COUNT]' per line, {which}")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help=f"run on a Dask cluster {which}: its scheduler's address "
+                             f"(tcp://127.0.0.1:8786, tls://host:8786) or local:N (N "
+                             f"worker processes here)")

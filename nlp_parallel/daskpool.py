@@ -26,7 +26,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, GatewayStartError
-from .options import did_you_mean, reject_unknown_keys
+from .options import reject_unknown_keys
 from .specs import GatewaySpec, _is_loopback
 from .starting import Gateway
 
@@ -337,10 +337,26 @@ class DaskPool:
         return Gateway(gw.spec, cast(Any, DaskGateway(self)))
 
     def describe(self, pings: int = 5, timeout: float = 30.0) -> list[dict]:
-        """One line per Dask worker: its address, threads and memory."""
-        workers = self.client.scheduler_info(n_workers=-1)["workers"]
-        return [{"gateway": address, "host": info.get("host"), "cpus": info.get("nthreads"),
-                 "memory": info.get("memory_limit")} for address, info in workers.items()]
+        """What each Dask worker runs (the handshake its children would send) plus
+        ``rtt_ms``, the median time of ``pings`` empty tasks on it."""
+        import time
+
+        from . import dask_worker
+
+        self.start()
+        client = self.client
+        described = []
+        for address, info in client.run(dask_worker.hello).items():
+            trips = []
+            for _ in range(pings):
+                started = time.perf_counter()
+                client.submit(dask_worker.hello, pure=False, workers=[address]).result(timeout)
+                trips.append(time.perf_counter() - started)
+            threads = client.scheduler_info(n_workers=-1)["workers"][address]["nthreads"]
+            described.append({"gateway": f"{address} ({threads} thread"
+                                         f"{'s' * (threads != 1)})", **info[1],
+                              "rtt_ms": 1000 * sorted(trips)[len(trips) // 2]})
+        return described
 
     def close(self) -> None:
         """Stop the children set up for this pool's runs; close what it started."""

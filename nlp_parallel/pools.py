@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 from .daskpool import DaskPool, DaskTarget, target_of
 from .errors import ConfigError
@@ -13,7 +13,7 @@ from .settings import RunOptions
 
 #: What runs a session's batches: both offer ``gateways``, ``restart``, ``start``
 #: and ``close``.
-Pool = Union[GatewayPool, DaskPool]
+Pool = GatewayPool | DaskPool
 
 
 def pool_for(specs: Any, module: RemoteModule, settings: RunOptions) -> Pool:
