@@ -9,8 +9,9 @@ that kills its process or hangs costs one child, never the Dask worker, whose
 other results stay where they are; and a child on an item that runs too long can
 be killed, which a thread cannot.
 
-Children are pooled per task (by the digest of its setup message) and per Dask
-worker process: at most one per thread that runs a task at a time.  A child idle
+Children are pooled per run and task (by a digest of the run and its setup message)
+and per Dask worker process: at most one per thread that runs a task at a time;
+the driver stops them when its run ends.  A child idle
 for :data:`IDLE_SECONDS` stops, so a cluster that outlives a driver does not keep
 its models in memory.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
 import threading
 import time
@@ -31,8 +33,9 @@ import execnet
 
 from . import worker
 
-#: Seconds a child may sit idle before it stops.
-IDLE_SECONDS = 300.0
+#: Seconds a child may sit idle before it stops (``NLP_PARALLEL_DASK_IDLE`` in the
+#: Dask workers' environment): the children of a driver that was killed stop then.
+IDLE_SECONDS = float(os.environ.get("NLP_PARALLEL_DASK_IDLE", "300"))
 
 #: Seconds a new child may take to start and set its task up.
 START_SECONDS = 120.0
@@ -42,9 +45,11 @@ Message = tuple[str, dict[str, Any]]
 _lock = threading.Lock()
 #: Idle children, by the digest of the setup they ran.
 _idle: dict[str, list[Child]] = {}
-#: Children at work, by the token of the message they run.
-_busy: dict[str, Child] = {}
+#: Children at work, by the token of the message they run: (setup digest, child).
+_busy: dict[str, tuple[str, Child]] = {}
 _reaper: threading.Thread | None = None
+#: The setups whose run has ended: a child that finishes a message for one stops.
+_stopped: set[str] = set()
 
 
 class ChildFailed(Exception):
@@ -105,7 +110,10 @@ def _checkout(digest: str, setup: str) -> Child:
 
 def _checkin(digest: str, child: Child) -> None:
     with _lock:
-        _idle.setdefault(digest, []).append(child)
+        if digest not in _stopped:
+            _idle.setdefault(digest, []).append(child)
+            return
+    child.kill()
 
 
 def _start_reaper() -> None:
@@ -124,18 +132,20 @@ def _reap() -> None:
 
 
 def stop(digest: str | None = None, idle_for: float = 0.0) -> int:
-    """Stop the idle children (of one task, or all) idle for ``idle_for`` seconds;
-    returns how many stopped.  Run by the driver on every Dask worker when its run
-    ends (``Client.run``)."""
+    """Stop the children of one task's setup (idle or at work), or, with no
+    ``digest``, those idle for ``idle_for`` seconds; returns how many stopped.  The
+    driver runs it on every Dask worker when its run ends (``Client.run``)."""
     now = time.monotonic()
     stopping = []
     with _lock:
         for key, children in _idle.items():
             if digest is not None and key != digest:
                 continue
-            keep = [c for c in children if now - c.used < idle_for]
-            stopping += [c for c in children if now - c.used >= idle_for]
-            children[:] = keep
+            stopping += [c for c in children if digest is not None or now - c.used >= idle_for]
+            children[:] = [c for c in children if c not in stopping]
+        if digest is not None:
+            _stopped.add(digest)
+            stopping += [child for key, child in _busy.values() if key == digest]
     for child in stopping:
         child.kill()
     return len(stopping)
@@ -176,7 +186,7 @@ def run(token: str, digest: str, setup: str, message: Message, topic: str) -> li
         this.log_event(topic, {"token": token, **fields})
 
     with _lock:
-        _busy[token] = child
+        _busy[token] = (digest, child)
     try:
         answer = child.ask(message, stuck)
     except (EOFError, OSError, execnet.RemoteError, execnet.TimeoutError) as exc:
@@ -194,7 +204,7 @@ def kill(tokens: list[str]) -> int:
     """Kill the children running the messages ``tokens`` name (hung ones); returns
     how many were running here."""
     with _lock:
-        children = [_busy[token] for token in tokens if token in _busy]
+        children = [_busy[token][1] for token in tokens if token in _busy]
     for child in children:
         child.kill()
     return len(children)

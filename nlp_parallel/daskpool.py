@@ -81,7 +81,9 @@ def require() -> None:
 
 def parse_target(value: Any, base_dir: str = ".") -> DaskTarget:
     """The job's ``dask:`` mapping (or an address); raises :class:`ConfigError`
-    ``dask...: ...`` naming the key."""
+    ``dask...: ...`` naming the key, or naming the extra to install when Dask
+    is not installed."""
+    require()
     if isinstance(value, str):
         value = {"scheduler": value}
     if not isinstance(value, Mapping):
@@ -390,7 +392,8 @@ class DaskPool:
         """The setup message as data on every worker, sent once per worker."""
         import hashlib
 
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        # Per pool: children set up for one run are never another driver's.
+        digest = f"{self.topic}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}"
         with self._lock:
             future = self._setups.get(digest)
             if future is None or future.status in ("lost", "error", "cancelled"):
