@@ -443,7 +443,11 @@ def _slurm_cluster(target: DaskTarget) -> Any:
 
     settings = dict(target.slurm or {})
     jobs = settings.pop("jobs", 1)
-    settings.setdefault("python", sys.executable)
+    settings.setdefault("python", sys.executable)  # the workers run the driver's env
+    # Workers whose scheduler (in this driver) is gone leave their Slurm jobs.
+    settings.setdefault("death_timeout", 60)
+    settings.setdefault("scheduler_options", {"dashboard_address": ":0"})
+    settings.setdefault("job_name", "nlp-parallel")
     if target.security is not None:
         settings["security"] = _dask_security(target.security)
         settings["protocol"] = "tls://"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -145,6 +146,25 @@ def test_dask_on_the_command_line_replaces_the_jobs_gateways(tmp_path, cluster,
     job = write_job(tmp_path, "conll", EXECNET, *CONLL_CHUNK)
     assert main(["run", str(job), "--dask", cluster, "--quiet"]) == 0
     assert (tmp_path / "conll.jsonl").read_bytes() == execnet_outputs["conll"]
+
+
+@pytest.mark.skipif(shutil.which("sbatch") is None,
+                    reason="needs Slurm (.ci/slurm-up starts a single-node one)")
+def test_slurm_cluster_writes_the_execnet_bytes(tmp_path, execnet_outputs, capsys):
+    """Two Dask workers started as Slurm jobs by dask-jobqueue, on this host."""
+    slurm = ("{jobs: 2, cores: 1, memory: 1GB, walltime: '00:10:00', queue: debug, "
+             f"interface: lo, log_directory: {tmp_path / 'logs'}, "
+             f"local_directory: {tmp_path / 'space'}}}")
+    job = write_job(tmp_path, "conll", f"dask: {{slurm: {slurm}}}", *CONLL_CHUNK)
+    assert main(["validate", str(job)]) == 0
+    assert "on Slurm: 2 jobs of Dask workers" in capsys.readouterr().out
+    assert main(["run", str(job), "--quiet"]) == 0
+    assert (tmp_path / "conll.jsonl").read_bytes() == execnet_outputs["conll"]
+    deadline = time.monotonic() + 60  # cancelled jobs complete (CG) a little later
+    while subprocess.run(["squeue", "-h", "-n", "nlp-parallel"], capture_output=True,
+                         text=True, check=True).stdout.strip():
+        assert time.monotonic() < deadline, "Slurm jobs outlived the run"
+        time.sleep(0.2)
 
 
 # -- faults ------------------------------------------------------------------------------
