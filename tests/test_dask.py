@@ -70,18 +70,21 @@ def execnet_outputs(tmp_path_factory) -> dict[str, bytes]:
 
 
 @contextlib.contextmanager
-def dask_cluster(tmp_path: Path, nanny: bool = True) -> Iterator[str]:
+def dask_cluster(tmp_path: Path, nanny: bool = True, tls: list[str] | None = None,
+                 ) -> Iterator[str]:
     """A ``dask scheduler`` and two single-threaded ``dask worker`` processes (each
     under a nanny, which restarts it when it dies, unless not ``nanny``), on
-    127.0.0.1; yields the scheduler's address."""
+    127.0.0.1; yields the scheduler's address.  ``tls``: the options of a TLS
+    cluster (``--tls-ca-file`` ...)."""
     dask = str(Path(sys.executable).with_name("dask"))
+    secure = ["--protocol", "tls", *tls] if tls else []
     scheduler_file = tmp_path / "scheduler.json"
     env = {**os.environ, "NLP_PARALLEL_DASK_IDLE": "2"}
     common: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
                               "env": env}
     processes = [subprocess.Popen(
         [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-         "--scheduler-file", str(scheduler_file)], **common)]
+         "--scheduler-file", str(scheduler_file), *secure], **common)]
     try:
         deadline = time.monotonic() + 60
         while not scheduler_file.exists() or not scheduler_file.read_text().strip():
@@ -93,8 +96,14 @@ def dask_cluster(tmp_path: Path, nanny: bool = True) -> Iterator[str]:
             processes.append(subprocess.Popen(
                 [dask, "worker", address, "--nthreads", "1", "--host", "127.0.0.1",
                  "--no-dashboard", "--local-directory", str(tmp_path),
-                 *([] if nanny else ["--no-nanny"])], **common))
-        with distributed.Client(address, set_as_default=False) as client:
+                 *([] if nanny else ["--no-nanny"]), *(tls or [])], **common))
+        security = None
+        if tls:
+            ca, cert, key = tls[1::2]
+            security = distributed.security.Security(
+                tls_ca_file=ca, tls_client_cert=cert, tls_client_key=key,
+                require_encryption=True)
+        with distributed.Client(address, set_as_default=False, security=security) as client:
             client.wait_for_workers(2, timeout=60)
         yield address
     finally:
@@ -146,6 +155,26 @@ def test_dask_on_the_command_line_replaces_the_jobs_gateways(tmp_path, cluster,
     job = write_job(tmp_path, "conll", EXECNET, *CONLL_CHUNK)
     assert main(["run", str(job), "--dask", cluster, "--quiet"]) == 0
     assert (tmp_path / "conll.jsonl").read_bytes() == execnet_outputs["conll"]
+
+
+def test_tls_scheduler_with_the_jobs_security_settings(tmp_path, execnet_outputs):
+    """A cluster whose scheduler and workers speak only TLS, reached with the PEM
+    files the job names."""
+    from distributed.security import Security
+
+    made = Security.temporary()  # a self-signed certificate for all three roles
+    files = {"ca_file": made.tls_ca_file, "cert": made.tls_client_cert,
+             "key": made.tls_client_key}
+    for name, pem in files.items():
+        (tmp_path / f"{name}.pem").write_text(pem)
+    tls = ["--tls-ca-file", str(tmp_path / "ca_file.pem"), "--tls-cert",
+           str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem")]
+    with dask_cluster(tmp_path, tls=tls) as address:
+        assert address.startswith("tls://127.0.0.1:")
+        job = write_job(tmp_path, "conll", f"dask: {{scheduler: {address}, security: "
+                        "{ca_file: ca_file.pem, cert: cert.pem, key: key.pem}}", *CONLL_CHUNK)
+        run_job(load_job(str(job)))
+        assert (tmp_path / "conll.jsonl").read_bytes() == execnet_outputs["conll"]
 
 
 @pytest.mark.skipif(shutil.which("sbatch") is None,
