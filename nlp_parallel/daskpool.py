@@ -33,7 +33,11 @@ from .starting import Gateway
 #: How to install what a Dask run needs.
 EXTRA = "pip install 'nlp_parallel[dask]'"
 
-DASK_KEYS = ("scheduler", "local", "slurm", "allow_insecure", "security")
+DASK_KEYS = ("scheduler", "local", "slurm", "allow_insecure", "security", "start_timeout")
+#: Seconds a run waits for its Dask workers, unless the job says (``start_timeout``):
+#: Slurm jobs may queue for a while first.
+START_TIMEOUT = 60.0
+SLURM_START_TIMEOUT = 1800.0
 SECURITY_KEYS = ("ca_file", "cert", "key")
 #: dask-jobqueue's SLURMCluster keywords a job may give, and ``jobs``.
 SLURM_KEYS = ("jobs", "cores", "processes", "memory", "walltime", "queue", "account",
@@ -57,7 +61,17 @@ class DaskTarget:
     slurm: Mapping[str, Any] | None = None
     allow_insecure: bool = False
     security: Mapping[str, str] | None = None
+    #: Seconds to wait for the workers; None: :data:`START_TIMEOUT`, or
+    #: :data:`SLURM_START_TIMEOUT` for Slurm.
+    start_timeout: float | None = None
     client: Any = field(default=None, compare=False)
+
+    @property
+    def wait(self) -> float:
+        """Seconds a run waits for the cluster's workers."""
+        if self.start_timeout is not None:
+            return self.start_timeout
+        return SLURM_START_TIMEOUT if self.slurm is not None else START_TIMEOUT
 
     def __str__(self) -> str:
         if self.client is not None:
@@ -99,7 +113,12 @@ def parse_target(value: Any, base_dir: str = ".") -> DaskTarget:
     if not isinstance(allow, bool):
         raise ConfigError(f"dask.allow_insecure: expected true or false, not {allow!r}")
     security = _security(value.get("security"), base_dir)
-    target = DaskTarget(allow_insecure=allow, security=security)
+    wait = value.get("start_timeout")
+    if wait is not None and (isinstance(wait, bool) or not isinstance(wait, (int, float))
+                             or wait <= 0):
+        raise ConfigError(f"dask.start_timeout: expected a number of seconds above 0, "
+                          f"not {wait!r}")
+    target = DaskTarget(allow_insecure=allow, security=security, start_timeout=wait)
     if "scheduler" in value:
         address = value["scheduler"]
         check_address(address, allow, security is not None)
@@ -186,6 +205,9 @@ def _slurm(value: Any, base_dir: str) -> Mapping[str, Any]:
         if not isinstance(lines, list) or not all(isinstance(x, str) for x in lines):
             raise ConfigError(f"dask.slurm.{key}: expected a list of lines, not {lines!r}")
     settings = dict(value)
+    # Where the temporary TLS credentials go for the workers to read: a shared
+    # file system, as the job's own directory usually is on a cluster.
+    settings.setdefault("shared_temp_directory", base_dir)
     for key in ("local_directory", "log_directory", "shared_temp_directory"):
         if key in settings:
             settings[key] = os.path.join(base_dir, os.path.expanduser(settings[key]))
@@ -232,10 +254,10 @@ class DaskPool:
     and its cluster are left running; the children the run set up on them stop).
     """
 
-    def __init__(self, target: DaskTarget, start_timeout: float = 60.0) -> None:
+    def __init__(self, target: DaskTarget) -> None:
         require()
         self.target = target
-        self.start_timeout = start_timeout
+        self.start_timeout = target.wait
         self.client: Any = target.client
         self.cluster: Any = None
         self._owns_client = target.client is None

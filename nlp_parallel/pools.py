@@ -32,7 +32,7 @@ def dask_pool(target: DaskTarget, module: RemoteModule, settings: RunOptions) ->
         raise ConfigError(f"module {module.name}: runs on Dask only with process(item) or "
                           f"setup(options); a module that loops over its channel itself "
                           f"needs execnet gateways")
-    return DaskPool(target, settings.start_timeout)
+    return DaskPool(target)
 
 
 __all__ = ["Pool", "dask_pool", "pool_for"]

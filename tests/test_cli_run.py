@@ -90,6 +90,7 @@ def test_the_installed_command_runs_a_job(tmp_path):
     ("conll2000_chunk_trained.yaml", []),
     ("state_union_pipeline.yaml", []),
     ("ssh_cluster.yaml", ["--specs", "2*popen"]),
+    ("slurm_tag.yaml", ["--specs", "2*popen"]),
 ])
 def test_ready_jobs_run(tmp_path, capsys, config, args):
     out = tmp_path / "out.data"
