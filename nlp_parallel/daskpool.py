@@ -308,6 +308,9 @@ class DaskPool:
         except GatewayStartError:
             self.close()
             raise
+        except OSError as exc:  # distributed says "Timed out trying to connect ..."
+            self.close()
+            raise GatewayStartError(str(self.target), f"cannot connect: {exc}") from None
         except Exception as exc:
             self.close()
             raise GatewayStartError(str(self.target), _why(exc)) from None

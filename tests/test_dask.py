@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 distributed = pytest.importorskip("distributed")
@@ -294,6 +295,38 @@ def test_driver_killed_then_resumed_gives_identical_bytes(tmp_path, cluster, exe
     assert wait_gone(no_orphans(), 30.0) == []
 
 
+@pytest.mark.parametrize("sig, code, said", [(signal.SIGTERM, 143, "terminated"),
+                                             (signal.SIGINT, 130, "interrupted")])
+def test_signal_stops_a_local_cluster_and_keeps_output_resumable(sig, code, said, tmp_path,
+                                                                 execnet_outputs):
+    """Ctrl-C or SIGTERM: the driver stops its LocalCluster and what runs on it, and
+    the output resumes to the execnet bytes."""
+    job = write_job(tmp_path, "brown", "dask: {local: 2}", *BROWN_TAG)
+    output = tmp_path / "brown.jsonl"
+    proc = start_driver(job)
+    deadline = time.monotonic() + 120
+    while checkpointed(output) < BROWN // 10:
+        assert proc.poll() is None, f"the run ended early: {proc.stderr.read()}"
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.05)
+    processes = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+    proc.send_signal(sig)
+    assert proc.wait(60) == code
+    err = proc.stderr.read()
+    assert f"{said}; workers stopped" in err and f"run {job} --resume" in err
+    assert "Traceback" not in err
+    assert wait_gone(processes, 10.0) == []
+    assert main(["run", str(job), "--resume", "--quiet"]) == 0
+    assert output.read_bytes() == execnet_outputs["brown"]
+
+
+def checkpointed(output: Path) -> int:
+    try:
+        return json.loads(Path(f"{output}.checkpoint").read_text())["items"]
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
 # -- the research API ------------------------------------------------------------------------
 
 
@@ -309,6 +342,11 @@ def test_research_api_takes_a_client_or_an_address(cluster):
         with ParallelTagger(specs=client) as tagger:
             assert tagger.tag_sents(sents) == PerceptronTagger().tag_sents(sents)
         assert client.status == "running", "a given client is left open"
+        with ParallelTagger(specs=client) as tagger:  # workers read the corpus's shards
+            tagged = list(tagger.tag_corpus({"name": "treebank", "view": "sents",
+                                             "limit": 500}))
+        assert tagged == PerceptronTagger().tag_sents(sents + [list(s) for s in
+                                                             treebank.sents()[300:500]])
     doubled = nlp_parallel.map("remote_modules.batched_double", range(500), cluster)
     assert doubled == [2 * i for i in range(500)]
 
