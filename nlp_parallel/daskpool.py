@@ -336,7 +336,7 @@ class DaskPool:
         if target.local is not None:
             self.cluster = LocalCluster(n_workers=target.local, threads_per_worker=1,
                                         processes=True, host="127.0.0.1",
-                                        dashboard_address=None, silence_logs=50,
+                                        dashboard_address=":0", silence_logs=50,
                                         security=security)
         else:
             self.cluster = _slurm_cluster(target)
@@ -351,11 +351,26 @@ class DaskPool:
         except TimeoutError:
             raise GatewayStartError(str(self.target), f"no Dask worker joined within "
                                     f"{self.start_timeout:g} s") from None
+        self._check_workers()
         threads = sum(w["nthreads"] for w in
                       self.client.scheduler_info(n_workers=-1)["workers"].values())
         if slurm is not None:
             threads = max(threads, slurm.get("jobs", 1) * slurm["cores"])
         return max(threads, 1)
+
+    def _check_workers(self) -> None:
+        """Refuse workers that cannot import this package: a task of its functions
+        would break such a worker's connection, and never end."""
+        # Only builtins travel: eval is sent by name, the text as data.
+        found = self.client.run(
+            eval, "__import__('importlib').util.find_spec('nlp_parallel') is not None",
+            on_error="return")
+        missing = sorted(address for address, ok in found.items() if ok is not True)
+        if missing:
+            raise GatewayStartError(
+                str(self.target), f"Dask worker {missing[0]}"
+                f"{f' and {len(missing) - 1} more' if len(missing) > 1 else ''} cannot "
+                f"import nlp_parallel: Dask workers need it installed ({EXTRA})")
 
     def restart(self, gw: Gateway) -> Gateway:
         """A new gateway in place of ``gw``, whose work is stopped."""
@@ -448,6 +463,16 @@ class DaskPool:
 def _why(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def _lost(exc: BaseException) -> bool:
+    """Whether a task failed because its worker or the connection went away,
+    rather than because of what it ran."""
+    from concurrent.futures import CancelledError
+
+    from distributed import KilledWorker
+
+    return isinstance(exc, (KilledWorker, CancelledError, OSError))
 
 
 def _dask_security(files: Mapping[str, str] | None) -> Any:
@@ -575,6 +600,14 @@ class DaskChannel:
         try:
             answer = future.result()
         except Exception as exc:  # KilledWorker, a lost connection, a cancelled run
+            if token in ("hello", "setup") and not _lost(exc):
+                # The Dask worker cannot run the toolkit (not installed there, say):
+                # a setup failure, which names the worker and stops the run.
+                self.deliver(("failed", {"seq": None, "index": None, "type": type(exc).__name__,
+                                         "message": f"{exc} (Dask workers need nlp_parallel "
+                                                    f"installed: {EXTRA})",
+                                         "traceback": _why(exc)}))
+                return
             self.die(_why(exc))
             return
         messages = [answer] if token in ("hello", "setup") else answer

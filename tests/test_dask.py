@@ -72,7 +72,7 @@ def execnet_outputs(tmp_path_factory) -> dict[str, bytes]:
 
 @contextlib.contextmanager
 def dask_cluster(tmp_path: Path, nanny: bool = True, tls: list[str] | None = None,
-                 ) -> Iterator[str]:
+                 worker_env: dict[str, str] | None = None) -> Iterator[str]:
     """A ``dask scheduler`` and two single-threaded ``dask worker`` processes (each
     under a nanny, which restarts it when it dies, unless not ``nanny``), on
     127.0.0.1; yields the scheduler's address.  ``tls``: the options of a TLS
@@ -97,7 +97,8 @@ def dask_cluster(tmp_path: Path, nanny: bool = True, tls: list[str] | None = Non
             processes.append(subprocess.Popen(
                 [dask, "worker", address, "--nthreads", "1", "--host", "127.0.0.1",
                  "--no-dashboard", "--local-directory", str(tmp_path),
-                 *([] if nanny else ["--no-nanny"]), *(tls or [])], **common))
+                 *([] if nanny else ["--no-nanny"]), *(tls or [])],
+                **{**common, "env": {**env, **(worker_env or {})}}))
         security = None
         if tls:
             ca, cert, key = tls[1::2]
@@ -397,21 +398,39 @@ def test_dask_and_execnet_gateways_together_are_refused(tmp_path, capsys):
         in capsys.readouterr().err
 
 
-def test_without_dask_installed_a_dask_job_names_the_extra(tmp_path):
-    """In an interpreter that cannot import distributed, one line says what to install."""
-    job = write_job(tmp_path, "nodask", "dask: {local: 2}", *CONLL_CHUNK)
+def blocking(tmp_path: Path, *packages: str) -> dict[str, str]:
+    """An environment whose Python cannot import ``packages``."""
     blocker = tmp_path / "block" / "sitecustomize.py"
     blocker.parent.mkdir()
-    blocker.write_text(textwrap.dedent("""\
+    blocker.write_text(textwrap.dedent(f"""\
         import sys
         class Block:
             def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in ("dask", "distributed"):
+                if name.split(".")[0] in {packages!r}:
                     raise ImportError("No module named " + repr(name))
         sys.meta_path.insert(0, Block())
         """))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(blocker.parent), *filter(None, [os.environ.get("PYTHONPATH")])])}
+
+
+def test_dask_workers_without_the_toolkit_are_named(tmp_path, capsys):
+    """Dask workers whose environment lacks nlp_parallel: one error, saying so."""
+    with dask_cluster(tmp_path, worker_env=blocking(tmp_path, "nlp_parallel")) as address:
+        job = write_job(tmp_path, "conll", f"dask: {{scheduler: {address}}}", *CONLL_CHUNK)
+        assert main(["run", str(job)]) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"nlp-parallel: error: gateway Dask scheduler {address}: Dask "
+                           "worker tcp://127.0.0.1:")
+    assert line.endswith(" and 1 more cannot import nlp_parallel: Dask workers need it "
+                         "installed (pip install 'nlp_parallel[dask]')")
+    assert not (tmp_path / "conll.jsonl").exists()
+
+
+def test_without_dask_installed_a_dask_job_names_the_extra(tmp_path):
+    """In an interpreter that cannot import distributed, one line says what to install."""
+    job = write_job(tmp_path, "nodask", "dask: {local: 2}", *CONLL_CHUNK)
+    env = blocking(tmp_path, "dask", "distributed")
     proc = subprocess.run([sys.executable, "-m", "nlp_parallel", "run", str(job)],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2
