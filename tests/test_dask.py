@@ -152,6 +152,15 @@ def test_scheduler_cluster_writes_the_execnet_bytes(name, tmp_path, cluster, exe
     assert summary.read_by == "workers" and set(summary.per_gateway) == {"dask-1", "dask-2"}
 
 
+def test_driver_reading_sends_batches_to_dask(tmp_path, cluster, execnet_outputs):
+    """``read: driver``: items go as batches, not shards, with the same bytes."""
+    job = write_job(tmp_path, "brown", f"dask: {{scheduler: {cluster}}}\nread: driver",
+                    *BROWN_TAG)
+    summary = run_job(load_job(str(job)))
+    assert summary.read_by == "the job says read: driver"
+    assert (tmp_path / "brown.jsonl").read_bytes() == execnet_outputs["brown"]
+
+
 def test_dask_on_the_command_line_replaces_the_jobs_gateways(tmp_path, cluster,
                                                            execnet_outputs):
     job = write_job(tmp_path, "conll", EXECNET, *CONLL_CHUNK)
