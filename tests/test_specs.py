@@ -374,5 +374,5 @@ def test_crowded_pool_warns_once_before_starting(monkeypatch, no_orphans):
         results.close()
         nlp_parallel.imap(batched_double, range(3), [("popen", 8)]).close()
     assert [(w.category, str(w.message)) for w in caught] == [(GatewayWarning, CROWDED)]
-    assert caught[0].filename == nlp_parallel.api.__file__  # where the pool is made
+    assert caught[0].filename == nlp_parallel.pools.__file__  # where the pool is made
     assert no_orphans() == []
