@@ -6,9 +6,11 @@ perceptron tagging, each run with ``read: driver`` (the driver reads, parses and
 encodes every sentence) and ``read: workers`` (it sends shards of the corpus's
 bytes).  Each run is a process of its own; it measures the driver's CPU over
 ``run_job`` (``resource.getrusage``, gateway start-up included, interpreter start
-and imports not), and the workers' CPU is what its children used.  The projected
-ceiling -- the most workers one driver can feed -- is workers' CPU over driver
-CPU.  Medians of ``--repeat`` rounds, each round running every variant in turn.
+and imports not; the imports frozen out of the garbage collector's way as the
+command line freezes them, unless ``--no-freeze``), and the workers' CPU is what
+its children used.  The projected ceiling -- the most workers one driver can
+feed -- is workers' CPU over driver CPU.  Medians of ``--repeat`` rounds, each
+round running every variant in turn.
 
 Part 2, whole processes on this machine: the serial loop and a forked
 ``Pool(N).imap`` (``baseline_tag.py``) against ``python -m nlp_parallel run`` for
@@ -18,7 +20,7 @@ medians of interleaved rounds.
 
 Part 3, the driver's peak memory over 2,000 sentences and over all of brown.
 
-    python benchmarks/bench_shards.py [--repeat 5] [--sentences 20000] [--workers 2]
+    python benchmarks/bench_shards.py [--repeat 5] [--sentences 20000] [--workers 2] [--no-freeze]
 """
 
 from __future__ import annotations
@@ -36,10 +38,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 DRIVER = r"""
-import json, resource, sys, time
+import gc, json, resource, sys, time
 sys.path.insert(0, {root!r})
 from nlp_parallel.jobs import load_job
 from nlp_parallel.runner import run_job
+if {freeze!r}:
+    gc.freeze()  # as the command line does once its imports are in (cli.run_command)
 job = load_job(sys.argv[1])
 before = resource.getrusage(resource.RUSAGE_SELF)
 started = time.perf_counter()
@@ -76,11 +80,18 @@ def job_file(folder: str, name: str, task: dict, read: str, sentences: int | Non
     return path
 
 
-def driver_run(job: str) -> dict:
-    """One run in a process of its own: driver CPU over the run, workers' CPU."""
+def driver_run(job: str, freeze: bool = True) -> dict:
+    """One run in a process of its own: driver CPU over the run, workers' CPU.
+
+    With ``freeze``, the imports are frozen out of the garbage collector's way
+    first, as ``nlp-parallel run`` freezes them: the toolkit imports NLTK with the
+    collector off, so the first collection after that sweeps some 45,000 objects
+    (25-35 ms), which a run from the command line never pays.
+    """
     env = {**os.environ, "PYTHONPATH": os.path.join(HERE, "remote")}
     before = os.times()
-    out = subprocess.run([sys.executable, "-c", DRIVER.format(root=ROOT), job], check=True,
+    out = subprocess.run([sys.executable, "-c", DRIVER.format(root=ROOT, freeze=freeze), job],
+                         check=True,
                          capture_output=True, text=True, cwd=ROOT, env=env).stdout
     after = os.times()
     result = json.loads(out.strip().splitlines()[-1])
@@ -99,7 +110,7 @@ def part_one(args: argparse.Namespace, folder: str) -> None:
     runs: dict[tuple[str, str], list[dict]] = {key: [] for key in jobs}
     for _ in range(args.repeat):
         for key, job in jobs.items():
-            runs[key].append(driver_run(job))
+            runs[key].append(driver_run(job, args.freeze))
     for name in TASKS:
         outputs = {read: open(os.path.join(folder, f"{name.split()[0]}.{read}.jsonl"),
                               "rb").read() for read in ("driver", "workers")}
@@ -169,7 +180,7 @@ def part_three(args: argparse.Namespace, folder: str) -> None:
             for read in ("driver", "workers"):
                 job = job_file(folder, f"memory{limit}", {"name": "stem"}, read, limit,
                                args.workers)
-                runs.setdefault((label, read), []).append(driver_run(job))
+                runs.setdefault((label, read), []).append(driver_run(job, args.freeze))
     print(f"  {'corpus':<24}{'read by':<9}{'peak MiB':>9}{'driver CPU s':>13}")
     for (label, read), results in runs.items():
         peak = statistics.median(r["peak_mib"] for r in results)
@@ -183,6 +194,9 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--part", choices=("1", "2", "3", "all"), default="all")
+    parser.add_argument("--no-freeze", dest="freeze", action="store_false",
+                        help="leave the driver's imports to the garbage collector, as a "
+                             "Python caller that imports the toolkit does (parts 1 and 3)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as folder:

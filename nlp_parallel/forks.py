@@ -42,6 +42,7 @@ from execnet.gateway_base import Popen2IO
 
 from . import forkserver, worker
 from .modules import RemoteModule
+from .settings import TaskOptions
 
 #: Where workers are forked: Linux.  (macOS can fork, but a forked process that
 #: does not exec may crash in system frameworks; elsewhere there is no fork.)
@@ -66,24 +67,38 @@ class Setup:
     Only for modules whose setup builds plain objects in memory, as the toolkit's
     own tasks do: forked workers share what it built, so a setup that opens files
     or connections would have them share those too.
+
+    ``files`` (JSON) names the files on this machine whose texts go into ``options``
+    where it holds placeholders (:attr:`~nlp_parallel.settings.TaskOptions.by_place`):
+    the fork server reads them itself, so that the driver need not read a model
+    that its workers get from the server.  The digest covers where each file is and
+    what it was when found; the server refuses a file that changed since.
     """
 
     name: str
     source: str
     filename: str
     options: str
+    files: str = "[]"
 
     @functools.cached_property
     def digest(self) -> str:
         """What names this task to the workers forked after it was set up."""
-        return worker.setup_digest(self.name, self.source, self.filename, self.options)
+        return worker.setup_digest(self.name, self.source, self.filename, self.options,
+                                   self.files)
 
     @classmethod
-    def of(cls, module: RemoteModule, options: str) -> Setup:
+    def of(cls, module: RemoteModule, options: str | TaskOptions) -> Setup:
+        """The setup of ``module`` with ``options``: by the places of their models'
+        files where they have them, else as JSON text."""
+        if isinstance(options, TaskOptions):
+            if options.by_place is not None:
+                return cls(module.name, module.source, module.filename, *options.by_place)
+            options = options.text
         return cls(module.name, module.source, module.filename, options)
 
 
-def sharing(module: RemoteModule, options: str) -> dict[str, Any]:
+def sharing(module: RemoteModule, options: str | TaskOptions) -> dict[str, Any]:
     """What a fork server can share among the workers of ``module`` run with
     ``options``, as :class:`~nlp_parallel.gateways.GatewayPool` keywords: NLTK
     imported for a module that imports it, and the setup of a built-in task
@@ -148,8 +163,8 @@ class ForkServer:
         with self._lock:
             sock = self._connected()
             try:
-                sock.sendall(b"W" + struct.pack("!5q", *map(len, fields)))
-                for field in fields:  # the options hold a model: megabytes, sent as they are
+                sock.sendall(b"W" + struct.pack("!6q", *map(len, fields)))
+                for field in fields:  # options may hold a model: megabytes, sent as they are
                     sock.sendall(field)
                 failed = forkserver.exactly(sock, 1) == b"1"
                 (length,) = struct.unpack("!q", forkserver.exactly(sock, 8))

@@ -10,9 +10,10 @@ driver -> server                                server -> driver
 ----------------                                ----------------
 ``F`` with three fds: the child's stdin,        the child's pid, 8 bytes
 stdout and *alive* pipe ends
-``W`` + five 8-byte lengths + a task's          ``0`` or ``1`` (failed) + 8-byte
-digest, name, source, filename and options      length + the error's text
-(UTF-8)
+``W`` + six 8-byte lengths + a task's           ``0`` or ``1`` (failed) + 8-byte
+digest, name, source, filename, options and     length + the error's text
+the places of files whose text the options
+hold (JSON), UTF-8
 (closes the socket)                             (exits)
 
 A forked child puts its pipes on fds 0 and 1 and runs execnet's worker bootstrap
@@ -81,7 +82,7 @@ def _answer(sock: socket.socket, prepared: dict) -> None:
                 os.close(fd)
             sock.sendall(struct.pack("!q", pid))
         elif request == b"W" and not fds:
-            lengths = struct.unpack("!5q", exactly(sock, 40))
+            lengths = struct.unpack("!6q", exactly(sock, 48))
             error = _prepare(prepared, *(exactly(sock, n).decode("utf-8") for n in lengths))
             gc.freeze()
             data = (error or "").encode("utf-8")
@@ -93,7 +94,7 @@ def _answer(sock: socket.socket, prepared: dict) -> None:
 
 
 def _prepare(prepared: dict, digest: str, name: str, source: str, filename: str,
-             options: str) -> str | None:
+             options: str, files: str) -> str | None:
     """Run a task's setup once here, as a worker would; the error's text if it fails.
 
     This repeats ``worker.load_module`` and the setup call on purpose: run as
@@ -101,6 +102,8 @@ def _prepare(prepared: dict, digest: str, name: str, source: str, filename: str,
     cost more than the setup saves.
     """
     try:
+        for number, text in enumerate(_read_files(json.loads(files))):
+            options = options.replace(json.dumps("\0file%d\0" % number), text, 1)
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         namespace: dict = {"__name__": name, "__file__": filename}
         exec(compile(source, filename, "exec"), namespace)
@@ -110,6 +113,38 @@ def _prepare(prepared: dict, digest: str, name: str, source: str, filename: str,
         return f"{type(exc).__name__}: {exc}"
     prepared[digest] = (namespace, handler)
     return None
+
+
+def _read_files(places: list) -> list:
+    """The text of each NLTK data file in ``places`` (``nlp_parallel.models.identity``),
+    read through NLTK's own path pointers, so that its path sandbox and its checks
+    of a file (and of a zip's member) apply here as in the driver.
+
+    Raises ValueError for a file that is not what the driver found: the driver
+    then sends its workers the text it reads itself.
+    """
+    if not places:
+        return []
+    from nltk.data import FileSystemPathPointer, ZipFilePathPointer
+
+    texts = []
+    for place in places:
+        if "zip" in place:
+            path = place["zip"]
+            pointer = ZipFilePathPointer(path, place["member"])
+            info = pointer.zipfile.getinfo(place["member"])
+            member = (info.CRC, info.file_size) == (place["crc"], place["file_size"])
+        else:
+            path = place["file"]
+            pointer = FileSystemPathPointer(path)
+            member = True
+        with pointer.open(encoding="utf-8") as f:
+            texts.append(f.read())
+        st = os.stat(path)
+        if not member or (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev) != (
+                place["size"], place["mtime_ns"], place["ino"], place["dev"]):
+            raise ValueError("%s changed since the driver found it" % path)
+    return texts
 
 
 def _child(stdin: int, stdout: int, alive: int) -> None:

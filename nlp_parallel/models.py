@@ -8,6 +8,7 @@ through ``nltk.data`` (so its path sandbox applies); JSON is passed on as
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import zipfile
 from collections.abc import Iterable
@@ -19,7 +20,7 @@ from nltk.corpus.reader.api import CorpusReader
 from nltk.corpus.util import LazyCorpusLoader
 from nltk.tag.perceptron import PerceptronTagger
 
-from .settings import RawJSON
+from .settings import RawJSON, placeholder
 from .errors import ConfigError, ResourceMissing
 from .options import did_you_mean
 
@@ -73,7 +74,8 @@ def read_text(resource: str, package: str, encoding: str = "utf-8") -> str:
 def perceptron_params(lang: str = "eng") -> RawJSON:
     """The ``[weights, tagdict, classes]`` params of NLTK's stored perceptron model.
 
-    Equal to ``PerceptronTagger(lang=lang).encode_json_obj()`` once parsed.
+    Equal to ``PerceptronTagger(lang=lang).encode_json_obj()`` once parsed; its files
+    are found now and read when a worker needs their text (:class:`DataFiles`).
     Raises :class:`ResourceMissing` when the model is not installed, and
     :class:`ConfigError` for a language NLTK has no model for (naming those it has).
     """
@@ -94,11 +96,61 @@ def perceptron_params(lang: str = "eng") -> RawJSON:
             f"{did_you_mean(lang, PERCEPTRON_LANGUAGES)}; its languages: "
             f"{', '.join(PERCEPTRON_LANGUAGES)} (installed here: {', '.join(here) or 'none'})"
         ) from None
-    parts = []
-    for name in files:
-        with nltk.data.open_datafile(root, name) as f:
-            parts.append(f.read())
-    return RawJSON("[" + ",".join(parts) + "]")
+    return DataFiles([root.join(name) for name in files], package)
+
+
+class DataFiles(RawJSON):
+    """The JSON list ``[A,B,...]`` of NLTK data files' texts, read when first needed.
+
+    Each file is known by where NLTK found it (a file, or a zip's member) and what it
+    was then (size, modification time and inode; a member's CRC-32), so that its
+    text, read later here or by a fork server on this machine (:meth:`places`), is
+    the text of the file found: a file that changed since raises, never serves
+    other text.
+    """
+
+    def __init__(self, pointers: list[nltk.data.PathPointer], package: str) -> None:
+        self._pointers = pointers
+        self._package = package
+        self._found = [identity(pointer) for pointer in pointers]
+
+    @functools.cached_property
+    def text(self) -> str:
+        """Raises :class:`ConfigError` for a file that changed since it was found."""
+        parts = []
+        for pointer, found in zip(self._pointers, self._found):
+            with nltk.data.open_datafile(pointer) as f:
+                parts.append(f.read())
+            if identity(pointer) != found:
+                raise ConfigError(f"{pointer} (NLTK data package {self._package}) changed "
+                                  f"while the run started; run it again")
+        return "[" + ",".join(parts) + "]"
+
+    def places(self, first: int) -> tuple[str, list[dict[str, Any]]] | None:
+        found = [place for place in self._found if place is not None]
+        if len(found) < len(self._found):
+            return None
+        text = "[" + ",".join(placeholder("file", first + n) for n in range(len(found)))
+        return text + "]", found
+
+
+def identity(pointer: nltk.data.PathPointer) -> dict[str, Any] | None:
+    """Where NLTK found a data file and what it is now: ``{"file": path}`` or
+    ``{"zip": path, "member": name, "crc", "file_size"}``, with the file's (the
+    zip's) ``size``, ``mtime_ns``, ``ino`` and ``dev``; None for other pointers."""
+    if isinstance(pointer, nltk.data.ZipFilePathPointer):
+        info = pointer.zipfile.getinfo(pointer.entry)
+        path = os.path.abspath(pointer.zipfile.filename)
+        place: dict[str, Any] = {"zip": path, "member": pointer.entry, "crc": info.CRC,
+                                 "file_size": info.file_size}
+    elif isinstance(pointer, nltk.data.FileSystemPathPointer):
+        path = os.path.abspath(pointer.path)
+        place = {"file": path}
+    else:
+        return None
+    st = os.stat(path)
+    return {**place, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "ino": st.st_ino,
+            "dev": st.st_dev}
 
 
 def corpus_resource(loader: Any, name: str) -> tuple[str, str]:

@@ -33,10 +33,7 @@ class RemoteModule:
     def builtin(self) -> bool:
         """Whether this is one of the toolkit's own task modules (``remote_tasks``),
         whose ``setup`` builds objects in memory only and may run in a fork server."""
-        import remote_tasks
-
-        here = os.path.dirname(os.path.abspath(remote_tasks.__file__))
-        return os.path.dirname(os.path.abspath(self.filename)) == here
+        return _in_toolkit(self.filename)
 
     @classmethod
     def resolve(cls, module: ModuleType | str | RemoteModule) -> RemoteModule:
@@ -57,7 +54,22 @@ class RemoteModule:
             name, source, filename = _find_source(module)
         else:
             raise ConfigError(f"expected a module or a dotted module name, not {module!r}")
+        if _in_toolkit(filename):
+            return cls.toolkit(name, source, filename)
         return cls.from_source(name, source, filename)
+
+    @classmethod
+    def toolkit(cls, name: str, source: str, filename: str) -> RemoteModule:
+        """One of the toolkit's own task modules, read without parsing it.
+
+        What :meth:`from_source` would find is known: each defines ``setup`` (the
+        contract of ``remote_tasks``), so it is batched, and it imports NLTK when its
+        text names it at all (a test checks both against the parse for every one).
+        Parsing would cost a run more than the rest of its setup: ``ast.parse``
+        allocates enough objects to set off a collection of everything the driver
+        has imported, some 25 ms.
+        """
+        return cls(name, source, filename, batched=True, needs_nltk="nltk" in source)
 
     @classmethod
     def from_source(cls, name: str, source: str, filename: str | None = None) -> RemoteModule:
@@ -80,6 +92,16 @@ class RemoteModule:
                 f"\"__channelexec__\": for i, arg in channel: ...); workers would have "
                 f"nothing to run")
         return cls(name, source, filename, batched, _imports_nltk(tree))
+
+
+def _in_toolkit(filename: str) -> bool:
+    """Whether ``filename`` is one of the toolkit's own task modules (``remote_tasks``,
+    not the package itself)."""
+    import remote_tasks
+
+    here = os.path.dirname(os.path.abspath(remote_tasks.__file__))
+    path = os.path.abspath(filename)
+    return os.path.dirname(path) == here and os.path.basename(path) != "__init__.py"
 
 
 def _find_source(dotted: str) -> tuple[str, str, str]:

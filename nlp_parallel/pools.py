@@ -23,7 +23,7 @@ def pool_for(specs: Any, module: RemoteModule, settings: RunOptions) -> Pool:
     server that set the task up already."""
     target = target_of(specs)
     if target is None:
-        return GatewayPool(specs, **sharing(module, settings.options))
+        return GatewayPool(specs, **sharing(module, settings.encoded))
     return dask_pool(target, module, settings)
 
 

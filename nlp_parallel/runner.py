@@ -311,7 +311,7 @@ def _pool(job: Job, module: RemoteModule, settings: RunOptions) -> Pool:
     up), or its Dask cluster's workers."""
     if job.dask is not None:
         return dask_pool(job.dask, module, settings)
-    return GatewayPool(job.specs, **sharing(module, settings.options))
+    return GatewayPool(job.specs, **sharing(module, settings.encoded))
 
 
 def _json_lines(results: list[Any]) -> str:

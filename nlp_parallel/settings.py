@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 import json
 import math
 import os
@@ -100,7 +101,7 @@ def item_text(item: Any) -> str:
 class RunOptions:
     """How one map runs; validated by :func:`run_options`."""
 
-    options: str  # the task's setup options, JSON-encoded
+    encoded: TaskOptions  # the task's setup options
     batch_size: int | None  # None: automatic
     emit: Emit
     timeout: float | None  # per batch; None: taken for hung at HUNG_FACTOR x expected
@@ -108,6 +109,11 @@ class RunOptions:
     on_error: OnError = OnError.FAIL
     max_restarts: int = MAX_RESTARTS  # per gateway
     hung_after: float | None = None  # without a timeout, the floor; None: HUNG_AFTER
+
+    @property
+    def options(self) -> str:
+        """The task's setup options as one JSON text (models read now, if not yet)."""
+        return self.encoded.text
 
 
 BatchSize = int | str | None
@@ -167,7 +173,7 @@ def run_options(
     max_restarts: int = MAX_RESTARTS,
 ) -> RunOptions:
     """Validate run settings; raises :class:`ConfigError` for a bad value."""
-    return RunOptions(encode_options(options), check_batch_size(batch_size), emit,
+    return RunOptions(TaskOptions(options), check_batch_size(batch_size), emit,
                       check_timeout(timeout), check_seconds("start_timeout", start_timeout),
                       check_on_error(on_error), check_max_restarts(max_restarts),
                       hung_after_from_environment())
@@ -196,7 +202,23 @@ class RawJSON:
     """
 
     def __init__(self, text: str) -> None:
-        self.text = text
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def places(self, first: int) -> tuple[str, list[dict[str, Any]]] | None:
+        """The text as a process on this machine can read it itself: JSON text with
+        ``placeholder("file", first + n)`` where the text of the n-th file goes, and
+        the files' places (see :mod:`nlp_parallel.models`); None for text held in
+        memory."""
+        return None
+
+
+def placeholder(kind: str, number: int) -> str:
+    """The JSON string that stands for the ``number``-th spliced text of ``kind``."""
+    return json.dumps(f"\0{kind}{number}\0")
 
 
 def encode_options(options: Any) -> str:
@@ -204,18 +226,55 @@ def encode_options(options: Any) -> str:
 
     Raises :class:`ConfigError` for values JSON cannot carry.
     """
-    raw: list[str] = []
+    return TaskOptions(options).text
 
-    def placeholder(value: object) -> str:
-        if isinstance(value, RawJSON):
-            raw.append(value.text)
-            return f"\0raw{len(raw) - 1}\0"
-        raise TypeError(f"{type(value).__name__} is not JSON data")
 
-    try:
-        encoded = json.dumps({} if options is None else options, default=placeholder)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"task options must be JSON data: {exc}") from None
-    for i, text in enumerate(raw):
-        encoded = encoded.replace(json.dumps(f"\0raw{i}\0"), text, 1)
-    return encoded
+class TaskOptions:
+    """A task's setup options as JSON text, its :class:`RawJSON` values (models) read
+    only when some worker needs their text.
+
+    Encoded at once, so that a value JSON cannot carry raises :class:`ConfigError`
+    here, at the edge.
+    """
+
+    def __init__(self, options: Any) -> None:
+        raw: list[RawJSON] = []
+
+        def hold(value: object) -> str:
+            if isinstance(value, RawJSON):
+                raw.append(value)
+                return f"\0raw{len(raw) - 1}\0"
+            raise TypeError(f"{type(value).__name__} is not JSON data")
+
+        try:
+            self._template = json.dumps({} if options is None else options, default=hold)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"task options must be JSON data: {exc}") from None
+        self._raw = tuple(raw)
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The options' JSON text, with every model's text spliced in."""
+        encoded = self._template
+        for i, value in enumerate(self._raw):
+            encoded = encoded.replace(placeholder("raw", i), value.text, 1)
+        return encoded
+
+    @functools.cached_property
+    def by_place(self) -> tuple[str, str] | None:
+        """The options as a fork server on this machine rebuilds them, reading the
+        models' files itself: JSON text with a placeholder ``"\\u0000fileN\\u0000"`` for
+        the text of file N, and the files' places as JSON.  None when no value is
+        read from a file, or one is not."""
+        if not self._raw:
+            return None
+        encoded = self._template
+        places: list[dict[str, Any]] = []
+        for i, value in enumerate(self._raw):
+            placed = value.places(len(places))
+            if placed is None:
+                return None
+            text, files = placed
+            places += files
+            encoded = encoded.replace(placeholder("raw", i), text, 1)
+        return encoded, json.dumps(places)

@@ -110,11 +110,12 @@ def load_module(name: str, source: str, filename: str) -> dict[str, Any]:
     return namespace
 
 
-def setup_digest(name: str, source: str, filename: str, options: str) -> str:
-    """A task module with its setup's options, in a few bytes: how the driver names a
-    task that a fork server set up before forking this worker."""
+def setup_digest(name: str, source: str, filename: str, options: str, files: str = "[]") -> str:
+    """A task module with its setup's options (and the places of the files whose
+    text they hold), in a few bytes: how the driver names a task that a fork server
+    set up before forking this worker."""
     digest = hashlib.sha256()
-    for field in (name, source, filename, options):
+    for field in (name, source, filename, options, files):
         data = field.encode("utf-8")
         digest.update(len(data).to_bytes(8, "big"))
         digest.update(data)

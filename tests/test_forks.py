@@ -217,3 +217,61 @@ def test_a_threaded_process_starts_a_fork_server_only_to_share_something():
     finally:
         busy.set()
         thread.join()
+
+
+def test_a_tag_job_on_forked_workers_leaves_the_model_to_the_fork_server(tmp_path, monkeypatch):
+    """The driver never reads the model its forked workers get from their server
+    (which reads it through NLTK itself), and they tag as serial NLTK does."""
+    from nltk.corpus import treebank
+    from nltk.tag import PerceptronTagger
+
+    from nlp_parallel import models
+    from nlp_parallel.jobs import load_job
+    from nlp_parallel.runner import run_job
+
+    def unread(self):
+        raise AssertionError("the driver read the model")
+
+    monkeypatch.setattr(models.DataFiles, "text", property(unread))
+    out = tmp_path / "tags.jsonl"
+    (tmp_path / "tag.yaml").write_text(
+        f"corpus: {{name: treebank, view: sents, limit: 40}}\ntask: {{name: tag}}\n"
+        f"specs: [[popen, 2]]\nread: workers\noutput: {{path: {out}}}\n")
+    run_job(load_job(str(tmp_path / "tag.yaml")))
+    tagger = PerceptronTagger()
+    assert [json.loads(line)["tags"] for line in out.read_text().splitlines()] == [
+        [tag for _, tag in tagger.tag(sent)] for sent in treebank.sents()[:40]]
+
+
+def test_a_model_file_changed_since_it_was_found_is_never_served(tmp_path, monkeypatch):
+    """The fork server refuses a model file that is not the one the driver found,
+    and so does the driver, which reads it when some worker needs its text."""
+    import shutil
+
+    import nltk
+
+    from nlp_parallel import models
+    from nlp_parallel.errors import ConfigError
+    from nlp_parallel.forks import ForkServer, ForkServerError
+    from nlp_parallel.settings import TaskOptions
+
+    found = nltk.data.find("taggers/averaged_perceptron_tagger_eng.zip")
+    (tmp_path / "taggers").mkdir()
+    archive = tmp_path / "taggers" / "averaged_perceptron_tagger_eng.zip"
+    shutil.copyfile(str(found), archive)
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path))  # for a server started afresh
+    params = models.perceptron_params("eng")
+    setup = Setup.of(RemoteModule.resolve("remote_tasks.tag"), TaskOptions({"params": params}))
+    assert {place["zip"] for place in json.loads(setup.files)} == {str(archive)}
+    server = ForkServer()
+    try:
+        server.prepare(setup)  # as found: read and set up in the server
+        st = archive.stat()
+        os.utime(archive, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        with pytest.raises(ForkServerError, match="changed since the driver found it"):
+            server.prepare(setup)
+    finally:
+        server.close()
+    with pytest.raises(ConfigError, match="changed while the run started"):
+        params.text

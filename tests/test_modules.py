@@ -69,3 +69,17 @@ def test_map_refuses_it_before_sending_items(tmp_path, monkeypatch, no_orphans):
             call("nothing_to_run", items(), [("popen", 1)])
         assert str(info.value) == NOTHING_TO_RUN.format("nothing_to_run")
     assert no_orphans() == []
+
+
+@pytest.mark.parametrize("name", ["chunk", "lemmatize", "pipeline", "stem", "tag", "tokenize"])
+def test_the_toolkits_own_modules_resolve_as_their_parse_reads_them(name):
+    """Resolved without parsing, yet as the parse reads them: batched, and needing
+    NLTK exactly when they import it."""
+    resolved = RemoteModule.resolve(f"remote_tasks.{name}")
+    parsed = RemoteModule.from_source(resolved.name, resolved.source, resolved.filename)
+    assert resolved == parsed and resolved.builtin
+
+
+def test_the_toolkits_package_itself_is_no_task():
+    with pytest.raises(ConfigError, match="defines neither process"):
+        RemoteModule.resolve("remote_tasks")

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from .. import worker
 from ..errors import EncodeError, GatewayError
+from ..forks import Setup
 from ..modules import RemoteModule
 from ..scheduler import Batch
 from ..settings import RunOptions
@@ -152,9 +153,9 @@ class BatchedProtocol:
 
     @functools.cached_property
     def digest(self) -> str:
-        """How a worker forked from a fork server that set this task up names it."""
-        return worker.setup_digest(self.module.name, self.module.source, self.module.filename,
-                                   self.settings.options)
+        """How a worker forked from a fork server that set this task up names it (a
+        model's files by their places: the driver need not read them for this)."""
+        return Setup.of(self.module, self.settings.encoded).digest
 
 
 class ShardProtocol(BatchedProtocol):
