@@ -22,7 +22,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, GatewayStartError
@@ -233,8 +233,13 @@ def target_of(specs: Any) -> DaskTarget | None:
 
 @dataclass(frozen=True)
 class DaskSpec(GatewaySpec):
-    """A gateway of a Dask pool: one thread of the cluster's workers."""
+    """A gateway of a Dask pool: one thread of the cluster's workers.
 
+    It holds one batch at a time: Dask may run two tasks of a gateway on two
+    workers at once, and a death or a hang must be charged to the batch that
+    caused it."""
+
+    window: ClassVar[int | None] = 1
     where: str = ""
     on_this_machine: bool = False
 

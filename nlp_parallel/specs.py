@@ -26,7 +26,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import execnet
 
@@ -80,6 +80,10 @@ class GatewaySpec:
     spec: str
     id: str
     auto: bool = False
+
+    #: Batches it may hold at once; None: as many as the protocol keeps in flight (a
+    #: worker runs them in turn, so one waits behind the other, never beside it).
+    window: ClassVar[int | None] = None
 
     @property
     def xspec(self) -> execnet.XSpec:

@@ -276,6 +276,26 @@ def test_poison_sentence_costs_no_dask_worker(mode, error_type, on_error, tmp_pa
     assert worker_pids(cluster) == before, "a Dask worker died"
 
 
+def test_a_dask_gateway_holds_one_batch_at_a_time(cluster):
+    """Dask may run two tasks of one gateway side by side on two workers: with one
+    batch per gateway, a death or a hang is charged to the batch that caused it."""
+    from nlp_parallel.daskpool import DaskPool, DaskTarget
+    from nlp_parallel.engine import Session
+    from nlp_parallel.modules import RemoteModule
+    from nlp_parallel.settings import Emit, run_options
+
+    with DaskPool(DaskTarget(scheduler=cluster)) as pool:
+        module = RemoteModule.resolve("remote_modules.batched_double")
+        session = Session(pool.gateways, module, run_options(None, "auto", Emit.RESULTS),
+                          pool.restart)
+        try:
+            assert len(pool.gateways) == 2 and session.sched.window == 1
+            assert [x for batch in session.run(range(100)) for x in batch] == \
+                [2 * i for i in range(100)]
+        finally:
+            session.close()
+
+
 def start_driver(job: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "nlp_parallel", "run", str(job), "--quiet", *args],

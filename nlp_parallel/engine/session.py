@@ -93,7 +93,8 @@ class Session:
         sizer: Callable[[], Sizer] = (
             AutoSizer if size is None else functools.partial(FixedSizer, size)
         )
-        window = self.wire.window
+        window = min([self.wire.window, *(gw.spec.window for gw in gateways
+                                          if gw.spec.window is not None)])
         self.sched: Scheduler[int] = Scheduler(
             range(len(gateways)), window, sizer, max_ahead=4 * window * len(gateways)
         )
