@@ -33,6 +33,8 @@ from conftest import sigint_as_at_a_terminal, wait_gone  # noqa: E402
 
 POISON_INDEX, POISON_WORD = 152, "Appellate"  # the only treebank sentence of 400 with it
 BROWN = 6_000
+#: Seconds a Dask worker's idle child lives on in these tests' clusters.
+IDLE = 10
 
 
 def write_job(tmp_path: Path, name: str, where: str, corpus: str, task: str,
@@ -80,7 +82,7 @@ def dask_cluster(tmp_path: Path, nanny: bool = True, tls: list[str] | None = Non
     dask = str(Path(sys.executable).with_name("dask"))
     secure = ["--protocol", "tls", *tls] if tls else []
     scheduler_file = tmp_path / "scheduler.json"
-    env = {**os.environ, "NLP_PARALLEL_DASK_IDLE": "2"}
+    env = {**os.environ, "NLP_PARALLEL_DASK_IDLE": str(IDLE)}
     common: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
                               "env": env}
     processes = [subprocess.Popen(
@@ -144,12 +146,15 @@ def test_local_cluster_writes_the_execnet_bytes(name, tmp_path, execnet_outputs,
 
 
 @pytest.mark.parametrize("name", ["brown", "conll"])
-def test_scheduler_cluster_writes_the_execnet_bytes(name, tmp_path, cluster, execnet_outputs):
+def test_scheduler_cluster_writes_the_execnet_bytes(name, tmp_path, cluster, execnet_outputs,
+                                                    no_orphans):
     corpus, task = {"brown": BROWN_TAG, "conll": CONLL_CHUNK}[name]
     job = write_job(tmp_path, name, f"dask: {{scheduler: {cluster}}}", corpus, task)
     summary = run_job(load_job(str(job)))
     assert (tmp_path / f"{name}.jsonl").read_bytes() == execnet_outputs[name]
     assert summary.read_by == "workers" and set(summary.per_gateway) == {"dask-1", "dask-2"}
+    # The run stopped the processes it set up on the workers, long before they idle out.
+    assert wait_gone(no_orphans(), IDLE / 3) == []
 
 
 def test_driver_reading_sends_batches_to_dask(tmp_path, cluster, execnet_outputs):
@@ -322,7 +327,7 @@ def test_driver_killed_then_resumed_gives_identical_bytes(tmp_path, cluster, exe
     assert resumed.wait(180) == 0, resumed.stderr.read()
     assert output.read_bytes() == execnet_outputs["brown"]
     # The killed driver's worker processes on the cluster stop once idle.
-    assert wait_gone(no_orphans(), 30.0) == []
+    assert wait_gone(no_orphans(), 3 * IDLE) == []
 
 
 @pytest.mark.parametrize("sig, code, said", [(signal.SIGTERM, 143, "terminated"),
