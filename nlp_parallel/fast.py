@@ -42,13 +42,16 @@ class PerceptronTagger(perceptron.PerceptronTagger):
         super().decode_json_params(params)
         self.reset()
 
-    def train(self, sentences: Iterable[Any], save_loc: Any = None, nr_iter: int = 5) -> None:
+    def train(
+        self, sentences: Iterable[Any], save_loc: Any = None, nr_iter: int = 5
+    ) -> None:
         self.reset()
         super().train(sentences, save_loc=save_loc, nr_iter=nr_iter)
         self.reset()
 
-    def tag(self, tokens: Any, return_conf: bool = False,
-            use_tagdict: bool = True) -> list[Any]:
+    def tag(
+        self, tokens: Any, return_conf: bool = False, use_tagdict: bool = True
+    ) -> list[Any]:
         if return_conf or not use_tagdict or not isinstance(tokens, (list, tuple)):
             return super().tag(tokens, return_conf, use_tagdict)
         if self._served is None:

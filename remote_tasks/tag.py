@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import functools
 import json
+from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -94,8 +95,9 @@ def build_chain(chain: list[dict[str, Any]]) -> TaggerI:
     return tagger
 
 
-#: Entries each cache of :class:`ExactPerceptron` holds (least recently used go first).
-CACHE_SIZE = 100_000
+#: Entries each cache of :class:`ExactPerceptron` holds (least recently used go first):
+#: some 60 MB in all when every cache is full.
+CACHE_SIZE = 50_000
 #: The largest weight magnitude :class:`ExactPerceptron` serves: 14 such terms
 #: sum to a finite float, so no score is NaN.
 WEIGHT_BOUND = 2.0**1000
@@ -138,7 +140,7 @@ class WordFeatures:
         feature = exact.feature
         self.normal = normal
         self.tag = tag
-        self.head: tuple[float, ...] = ()
+        self.head: array[float] = array("d")
         self.word = NO_TERMS
         if word is not None:  # a token, not one of the START/END context words
             self.head = exact.affix_scores(word[-3:], word[:1])
@@ -168,7 +170,6 @@ class ExactPerceptron:
         self.normalize = tagger.normalize
         # Per instance, not on the methods: each tagger has its own bounded caches.
         cache = functools.lru_cache(cache_size)
-        self.feature = cache(self.model_feature)
         self.word_features = cache(self.new_word_features)
         self.affix_scores = cache(self.new_affix_scores)
         self.tag_terms = cache(self.new_tag_terms)
@@ -202,7 +203,7 @@ class ExactPerceptron:
                     return False
         return True
 
-    def model_feature(self, name: str) -> Terms:
+    def feature(self, name: str) -> Terms:
         """The terms of feature ``name``, its labels in the model's own order.
 
         An int weight is stored as the float ``0.0 + weight`` would turn it into.
@@ -215,15 +216,16 @@ class ExactPerceptron:
         return (tuple(slots[label] for label in labels),
                 tuple(float(weights[label]) for label in labels))
 
-    def new_affix_scores(self, suffix: str, first: str) -> tuple[float, ...]:
+    def new_affix_scores(self, suffix: str, first: str) -> array[float]:
         """The scores after the bias, ``i suffix`` and ``i pref1`` features: they
-        depend only on a word's last three letters and its first."""
+        depend only on a word's last three letters and its first.  (Kept as C doubles,
+        a quarter of the memory of float objects; a double holds a float exactly.)"""
         scores = [0.0] * len(self.labels)
         slots, weights = joined(self.feature("bias"), self.feature("i suffix " + suffix),
                                 self.feature("i pref1 " + first))
         for j, w in zip(slots, weights):
             scores[j] += w
-        return tuple(scores)
+        return array("d", scores)
 
     def new_word_features(self, word: str) -> WordFeatures:
         return WordFeatures(self, word, self.normalize(word), self.tagdict.get(word))
@@ -233,7 +235,7 @@ class ExactPerceptron:
         return joined(feature("i-1 tag " + prev), feature("i-2 tag " + prev2),
                       feature("i tag+i-2 tag " + prev + " " + prev2))
 
-    def new_head_scores(self, word: str, prev: str, prev2: str) -> tuple[float, ...]:
+    def new_head_scores(self, word: str, prev: str, prev2: str) -> array[float]:
         """The scores after the first eight features, which the word and the two
         previous tags decide."""
         features = self.word_features(word)
@@ -242,7 +244,7 @@ class ExactPerceptron:
                                 self.feature("i-1 tag+i word " + prev + " " + features.normal))
         for j, w in zip(slots, weights):
             scores[j] += w
-        return tuple(scores)
+        return array("d", scores)
 
     def tags(self, tokens: list[str]) -> list[str]:
         """The tag of each token, as ``[t for _, t in PerceptronTagger.tag(tokens)]``."""
