@@ -74,6 +74,8 @@ class Lemmatize:
         )
         self.pos_from_tags = options["pos_from_tags"]
         self.default_pos = options["default_pos"]
+        #: tag -> the WordNet POS of its tokens, found once per tag.
+        self.tag_poses: dict[str, str] = {}
         #: ``lemmatize(word, pos)``: NLTK's own, or behind a bounded memo.
         self.lemmatize: Callable[[str, str], str] = self.lemmatizer.lemmatize
         if options.get("exact_fast", True):
@@ -86,19 +88,29 @@ class Lemmatize:
             return UNIVERSAL_TAG_TO_WN_POS.get(tag, self.default_pos)
         return PENN_TO_WN_POS.get(tag[:1], self.default_pos)
 
-    def lemma(self, token: str | list[str]) -> str:
-        if isinstance(token, str):
-            return self.lemmatize(token, self.default_pos)
-        word, tag = token
-        pos = self.pos(tag) if self.pos_from_tags else self.default_pos
-        return self.lemmatize(word, pos)
+    def tag_pos(self, tag: str) -> str:
+        """The WordNet POS a tagged token is lemmatized with."""
+        pos = self.tag_poses.get(tag)
+        if pos is None:
+            pos = self.pos(tag) if self.pos_from_tags else self.default_pos
+            if len(self.tag_poses) < MEMO_SIZE:  # a tagset has few tags; bounded all the same
+                self.tag_poses[tag] = pos
+        return pos
 
     def __call__(self, item: object) -> list[str]:
         if not isinstance(item, list):
             raise TypeError(
                 f"a lemmatize item is tokens or [[word, tag], ...], not {type(item).__name__}"
             )
-        return [self.lemma(token) for token in item]
+        lemmatize, poses, default = self.lemmatize, self.tag_poses, self.default_pos
+        lemmas = []
+        for token in item:
+            if isinstance(token, str):
+                lemmas.append(lemmatize(token, default))
+            else:
+                word, tag = token
+                lemmas.append(lemmatize(word, poses.get(tag) or self.tag_pos(tag)))
+        return lemmas
 
     def format(self, index: int, item: Any, lemmas: list[str]) -> str:
         return json.dumps({"index": index, "lemmas": lemmas}, ensure_ascii=False)

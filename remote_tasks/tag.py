@@ -18,28 +18,30 @@ Why :class:`ExactPerceptron` gives ``PerceptronTagger.tag``'s tags for every inp
   its ``" ".join`` builds it.  They are distinct strings (no name followed by a space
   is a prefix of another name followed by a space, so the name is read off the
   string), so each counts 1 and NLTK's ``value * weight`` is ``1 * weight``, which is
-  ``weight`` itself, int or float.  Features absent from the model add nothing, in
-  both.
+  ``weight`` itself.  An int weight is stored here as ``float(weight)``, the very
+  double ``score + weight`` converts it to.  Features absent from the model add
+  nothing, in both.
 - Same sums: ``predict`` adds, for each label, ``0.0`` and then that label's weight
   in each feature, in feature order.  Here each label has a slot in a list that
   starts at ``0.0`` and receives that label's weights of the same features in the
   same order -- the same floating-point additions in the same sequence, so the same
-  float.  Caching does not change this: a cached list is the state after the same
+  float.  Caching does not change this: a cached row is the state after the same
   first features (bias, suffix, first letter -- a function of the word; then the tag
-  and word features -- a function of the word and the two previous tags), continued
-  with the same additions.  Labels outside the model's classes are never maxed over
-  by ``predict``, so their weights are left out.
+  and word features -- a function of the word and the two previous tags), kept as C
+  doubles (which hold each float exactly) and continued with the same additions.
+  Labels outside the model's classes are never maxed over by ``predict``, so their
+  weights are left out.
 - Same choice: ``predict`` takes ``max(classes, key=lambda l: (scores[l], l))``, the
   highest score and, among equal scores, the greatest label.  Slots are in sorted
   label order, so this is the last slot holding ``max(scores)``.  That holds when no
   score is NaN (where NLTK's ``max`` would depend on set order): a model is served
   here only when every weight is an int or float of magnitude at most 2**1000, so
   the 14-term sums stay finite and no NaN can arise; other models, taggers whose
-  features or normalisation are overridden, and labels or tags that are not strings
+  features or prediction are overridden, and labels or tags that are not strings
   use ``PerceptronTagger.tag`` itself.
 
-The caches are bounded (each is emptied when it reaches its size), so memory stays
-flat however many word types a corpus has.
+Each cache drops its least recently used entry past :data:`CACHE_SIZE` entries, so
+memory stays flat however many word types a corpus has.
 """
 
 from __future__ import annotations
