@@ -14,7 +14,7 @@ interleaved, and every output is checked equal to NLTK's.  Prints the medians of
 the rounds and their ratio, by the wall clock and by this process's CPU time (the
 per-core figure, less moved by other load on a shared machine).
 
-    python benchmarks/bench_fast.py [--rounds 3] [--sentences 20000]
+    python benchmarks/bench_fast.py [--rounds 3] [--sentences 20000] [--only tagging]
 """
 
 from __future__ import annotations
@@ -108,12 +108,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sentences", type=int, default=20_000)
+    parser.add_argument(
+        "--only", default="", help="run the workloads whose name has this"
+    )
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
         f"{date.today()}, median of {args.rounds} interleaved rounds"
     )
-    runs = workloads(args.sentences)
+    runs = {
+        name: run
+        for name, run in workloads(args.sentences).items()
+        if args.only in name
+    }
     #: workload -> "nltk"/"fast" -> "wall"/"cpu" -> seconds of each round
     times = {
         name: {side: {"wall": [], "cpu": []} for side in ("nltk", "fast")}
