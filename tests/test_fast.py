@@ -3,7 +3,8 @@
 Every sentence of treebank, conll2000, nps_chat, state_union and inaugural is tagged
 both ways; of brown, masc_tagged, abc, webtext and conll2002 every 8th sentence, and
 of movie_reviews every 8th file -- unless ``NLP_PARALLEL_EVERY_SENTENCE=1`` asks for
-every sentence of all of them (some 15 more minutes on two busy cores).
+every sentence of all of them (then the corpus tests take about 4 minutes on a quiet
+2-core machine, several times that on a busy one).
 """
 
 from __future__ import annotations
