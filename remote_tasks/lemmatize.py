@@ -7,13 +7,18 @@ of speech and the exception lists.  The driver ships those; here NLTK's own
 own ``WordNetLemmatizer.lemmatize`` picks the shortest lemma.
 
 Options, as built by ``nlp_parallel.tasks.lemmatize``: ``lemmas`` ({pos: [name,
-...]}), ``exceptions`` ({pos: {form: [lemma, ...]}}), ``pos_from_tags`` and
-``default_pos``.  Item: tokens, or ``[[word, tag], ...]``.  Result: their lemmas.
+...]}), ``exceptions`` ({pos: {form: [lemma, ...]}}), ``pos_from_tags``,
+``default_pos`` and ``exact_fast`` (default true: remember the lemmas of the last
+``memo_size``, default :data:`MEMO_SIZE`, distinct (word, POS) pairs -- exact, as
+``lemmatize`` is a pure function of the word, the POS and the fixed tables).
+Item: tokens, or ``[[word, tag], ...]``.  Result: their lemmas.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
@@ -27,6 +32,8 @@ UNIVERSAL_TAGS = frozenset(
 )
 #: Penn Treebank tag -> WordNet POS by first letter: JJ*, VB*, NN*, RB* and RP.
 PENN_TO_WN_POS = MappingProxyType({"J": "a", "V": "v", "N": "n", "R": "r"})
+#: Distinct (word, POS) pairs whose lemmas a worker remembers (least recently used go first).
+MEMO_SIZE = 100_000
 
 
 class ShippedWordNet:
@@ -67,6 +74,13 @@ class Lemmatize:
         )
         self.pos_from_tags = options["pos_from_tags"]
         self.default_pos = options["default_pos"]
+        #: tag -> the WordNet POS of its tokens, found once per tag.
+        self.tag_poses: dict[str, str] = {}
+        #: ``lemmatize(word, pos)``: NLTK's own, or behind a bounded memo.
+        self.lemmatize: Callable[[str, str], str] = self.lemmatizer.lemmatize
+        if options.get("exact_fast", True):
+            memo_size = options.get("memo_size", MEMO_SIZE)
+            self.lemmatize = functools.lru_cache(memo_size)(self.lemmatizer.lemmatize)
 
     def pos(self, tag: str) -> str:
         """The WordNet POS of a Penn Treebank or universal tag; the default if none."""
@@ -74,19 +88,29 @@ class Lemmatize:
             return UNIVERSAL_TAG_TO_WN_POS.get(tag, self.default_pos)
         return PENN_TO_WN_POS.get(tag[:1], self.default_pos)
 
-    def lemma(self, token: str | list[str]) -> str:
-        if isinstance(token, str):
-            return self.lemmatizer.lemmatize(token, self.default_pos)
-        word, tag = token
-        pos = self.pos(tag) if self.pos_from_tags else self.default_pos
-        return self.lemmatizer.lemmatize(word, pos)
+    def tag_pos(self, tag: str) -> str:
+        """The WordNet POS a tagged token is lemmatized with."""
+        pos = self.tag_poses.get(tag)
+        if pos is None:
+            pos = self.pos(tag) if self.pos_from_tags else self.default_pos
+            if len(self.tag_poses) < MEMO_SIZE:  # a tagset has few tags; bounded all the same
+                self.tag_poses[tag] = pos
+        return pos
 
     def __call__(self, item: object) -> list[str]:
         if not isinstance(item, list):
             raise TypeError(
                 f"a lemmatize item is tokens or [[word, tag], ...], not {type(item).__name__}"
             )
-        return [self.lemma(token) for token in item]
+        lemmatize, poses, default = self.lemmatize, self.tag_poses, self.default_pos
+        lemmas = []
+        for token in item:
+            if isinstance(token, str):
+                lemmas.append(lemmatize(token, default))
+            else:
+                word, tag = token
+                lemmas.append(lemmatize(word, poses.get(tag) or self.tag_pos(tag)))
+        return lemmas
 
     def format(self, index: int, item: Any, lemmas: list[str]) -> str:
         return json.dumps({"index": index, "lemmas": lemmas}, ensure_ascii=False)

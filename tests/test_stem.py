@@ -90,6 +90,7 @@ def test_porter_is_the_default():
     assert prepare("stem").options == {
         "algorithm": "porter",
         "lowercase": False,
+        "exact_fast": True,
         "mode": "NLTK_EXTENSIONS",
     }
 

@@ -32,6 +32,8 @@ OPTIONS: Mapping[str, str] = {
     "Penn Treebank (JJ* a, VB* v, NN* n, RB*/RP r) or universal tag (default true)",
     "default_pos": "the WordNet POS of untagged words and of tags outside those: n (default), "
     "v, a, r or s",
+    "exact_fast": "remember each worker's recent (word, POS) lemmas, the same as NLTK's "
+    "(default true); false runs NLTK's lemmatize on every token",
 }
 
 #: WordNet's parts of speech: n, v, a, r and s (adjective satellite).
@@ -47,6 +49,7 @@ def build(reader: OptionReader) -> dict[str, Any]:
     options = {
         "pos_from_tags": reader.boolean("pos_from_tags", True),
         "default_pos": reader.choice("default_pos", WORDNET_POS, "n"),
+        "exact_fast": reader.boolean("exact_fast", True),
     }
     return {**options, **wordnet_tables()}
 

@@ -32,6 +32,9 @@ OPTIONS: Mapping[str, str] = {
     "strip_prefix": "lancaster: strip prefixes such as kilo-, micro- first (default false)",
     "rules": "lancaster: a list of rule strings replacing the default rules",
     "case_insensitive": "cistem: stem without regard to case (default false)",
+    "exact_fast": "remember each worker's recent stems, the same as NLTK's (default true; "
+    "not for snowball arabic, whose stems depend on the words before); false runs NLTK's "
+    "stemmer on every token",
 }
 
 PORTER_MODES = (
@@ -52,7 +55,9 @@ def build(reader: OptionReader) -> dict[str, Any]:
     """
     algorithm = reader.choice("algorithm", ALGORITHMS, "porter")
     lowercase = reader.boolean("lowercase", False)
-    return {"algorithm": algorithm, "lowercase": lowercase, **ALGORITHMS[algorithm](reader)}
+    exact_fast = reader.boolean("exact_fast", True)
+    return {"algorithm": algorithm, "lowercase": lowercase, "exact_fast": exact_fast,
+            **ALGORITHMS[algorithm](reader)}
 
 
 def _porter(reader: OptionReader) -> dict[str, Any]:

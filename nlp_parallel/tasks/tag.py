@@ -46,6 +46,8 @@ OPTIONS = {
     "{unigram|bigram|trigram: TRAIN}, {ngram: N, train: TRAIN}, "
     "{affix: LENGTH, min_stem_length: N, train: TRAIN}; cutoff: N on trained ones. "
     "TRAIN: {corpus: NAME, fileids: [...], categories: [...], start: N, limit: N}",
+    "exact_fast": "tag with the perceptron's exact fast path, the same tags as NLTK's "
+    "PerceptronTagger.tag (default true); false runs NLTK's tag",
 }
 MODEL_CHOICES = ("perceptron", "chain")
 SEQUENTIAL = ("regexp", "default", "unigram", "bigram", "trigram", "ngram", "affix")
@@ -82,6 +84,7 @@ def build(options: OptionReader) -> dict[str, Any]:
                                                 "e.g. en-ptb or en-brown")
         result["mapping"] = _tagset_mapping(options, source, tagset)
         result["strip_suffix"] = source == "ru-rnc-new"  # NLTK maps "S=m" as "S"
+    result["exact_fast"] = options.boolean("exact_fast", True)
     return result
 
 
