@@ -232,24 +232,21 @@ def _command_line_specs(
 
 
 def _command_line_dask(value: str, given: DaskTarget | None) -> DaskTarget:
-    """``--dask``: a scheduler's address, or ``local:N``; the job's ``dask``
-    ``allow_insecure`` and ``security`` still apply."""
-    allow = given.allow_insecure if given is not None else False
-    security = given.security if given is not None else None
-    wait = given.start_timeout if given is not None else None
+    """``--dask``: a scheduler's address, or ``local:N``, in place of the job's
+    cluster; the job's ``dask`` ``allow_insecure``, ``security`` and
+    ``start_timeout`` still apply."""
+    base = given or DaskTarget()
     if value.startswith("local:") or value == "local":
         count = value.partition(":")[2] or "0"
         if not count.isdigit() or int(count) < 1:
             raise ConfigError(f"--dask: {value!r}: local:N needs a number of worker "
                               f"processes, 1 or more")
-        return DaskTarget(local=int(count), allow_insecure=allow, security=security,
-                          start_timeout=wait)
+        return replace(base, scheduler=None, local=int(count), slurm=None)
     try:
-        check_address(value, allow, security is not None)
+        check_address(value, base.allow_insecure, base.security is not None)
     except ConfigError as exc:
         raise ConfigError(f"--dask: {str(exc).removeprefix('dask.scheduler: ')}") from None
-    return DaskTarget(scheduler=value, allow_insecure=allow, security=security,
-                      start_timeout=wait)
+    return replace(base, scheduler=value, local=None, slurm=None)
 
 
 @contextlib.contextmanager

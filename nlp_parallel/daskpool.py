@@ -15,6 +15,8 @@ plain ``tcp://`` scheduler must be on loopback unless the job says
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import itertools
 import json
 import os
@@ -122,20 +124,14 @@ def parse_target(value: Any, base_dir: str = ".") -> DaskTarget:
     if "scheduler" in value:
         address = value["scheduler"]
         check_address(address, allow, security is not None)
-        return _replace(target, scheduler=address)
+        return dataclasses.replace(target, scheduler=address)
     if "local" in value:
         count = value["local"]
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ConfigError(f"dask.local: expected a number of worker processes (1 or more), "
                               f"not {count!r}")
-        return _replace(target, local=count)
-    return _replace(target, slurm=_slurm(value["slurm"], base_dir))
-
-
-def _replace(target: DaskTarget, **changes: Any) -> DaskTarget:
-    import dataclasses
-
-    return dataclasses.replace(target, **changes)
+        return dataclasses.replace(target, local=count)
+    return dataclasses.replace(target, slurm=_slurm(value["slurm"], base_dir))
 
 
 def check_address(address: Any, allow_insecure: bool = False, tls: bool = False) -> None:
@@ -269,6 +265,10 @@ class DaskPool:
         self._gateways: tuple[Gateway, ...] = ()
         self._lock = threading.Lock()
         self._setups: dict[str, Any] = {}  # digest -> scattered setup text
+        #: Setups encoded so far, by the identity of their (large) options text and
+        #: the rest of their fields: (options, digest, text); every gateway's channel
+        #: sends the same setup, whose options may hold a model of megabytes.
+        self._encoded: dict[tuple[int, str], tuple[Any, str, str]] = {}
         self._channels: dict[str, DaskChannel] = {}  # token prefix -> channel
         self._ids = itertools.count(1)
         self.topic = f"nlp_parallel-{uuid.uuid4().hex}"
@@ -422,6 +422,7 @@ class DaskPool:
                 except Exception:  # the cluster is gone already
                     pass
         self._setups.clear()
+        self._encoded.clear()
         if self._owns_client:
             self.client = None
             if client is not None:
@@ -433,13 +434,19 @@ class DaskPool:
 
     # what channels need -------------------------------------------------------------
 
-    def setup_future(self, text: str) -> tuple[str, Any]:
-        """The setup message as data on every worker, sent once per worker."""
-        import hashlib
-
-        # Per pool: children set up for one run are never another driver's.
-        digest = f"{self.topic}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}"
+    def setup_future(self, fields: dict[str, Any]) -> tuple[str, Any]:
+        """The setup message as data on every worker, sent once per worker; its
+        JSON text and digest are made once per distinct setup."""
+        options = fields.get("options")
+        rest = json.dumps({k: v for k, v in fields.items() if k != "options"}, sort_keys=True)
         with self._lock:
+            known = self._encoded.get((id(options), rest))
+            if known is None:
+                text = json.dumps(fields)
+                # Per pool: children set up for one run are never another driver's.
+                digest = f"{self.topic}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}"
+                known = self._encoded[(id(options), rest)] = (options, digest, text)
+            _, digest, text = known
             future = self._setups.get(digest)
             if future is None or future.status in ("lost", "error", "cancelled"):
                 future = self.client.scatter(text, broadcast=True, hash=False)
@@ -576,7 +583,7 @@ class DaskChannel:
             raise OSError("channel closed")
         name, fields = message
         if name == "setup":
-            self.digest, self.setup = self.pool.setup_future(json.dumps(fields))
+            self.digest, self.setup = self.pool.setup_future(fields)
             self._submit("setup", dask_worker.prepare, self.digest, self.setup)
         elif name in ("batch", "shard"):
             token = f"{self.token}:{fields['seq']}"
