@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -61,6 +64,23 @@ def wait_gone(pids: list[int], seconds: float) -> list[int]:
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.05)
+
+
+def start_driver(job: Path, *args: str) -> subprocess.Popen:
+    """``nlp-parallel run JOB --quiet ARGS`` as a process of its own, Ctrl-C reaching it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "nlp_parallel", "run", str(job), "--quiet", *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=sigint_as_at_a_terminal,
+    )
+
+
+def checkpointed(output: Path) -> int:
+    """Items the checkpoint beside ``output`` says are written (0 if none yet)."""
+    try:
+        return json.loads(Path(f"{output}.checkpoint").read_text())["items"]
+    except (FileNotFoundError, ValueError):
+        return 0
 
 
 def interrupted(job: Path, after: int) -> None:

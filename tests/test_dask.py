@@ -29,7 +29,7 @@ from nlp_parallel.cli import main  # noqa: E402
 from nlp_parallel.jobs import load_job  # noqa: E402
 from nlp_parallel.runner import run_job  # noqa: E402
 
-from conftest import sigint_as_at_a_terminal, wait_gone  # noqa: E402
+from conftest import checkpointed, start_driver, wait_gone  # noqa: E402
 
 POISON_INDEX, POISON_WORD = 152, "Appellate"  # the only treebank sentence of 400 with it
 BROWN = 6_000
@@ -301,14 +301,6 @@ def test_a_dask_gateway_holds_one_batch_at_a_time(cluster):
             session.close()
 
 
-def start_driver(job: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "nlp_parallel", "run", str(job), "--quiet", *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        preexec_fn=sigint_as_at_a_terminal,
-    )
-
-
 def test_driver_killed_then_resumed_gives_identical_bytes(tmp_path, cluster, execnet_outputs,
                                                           no_orphans):
     job = write_job(tmp_path, "brown", f"dask: {{scheduler: {cluster}}}", *BROWN_TAG)
@@ -353,13 +345,6 @@ def test_signal_stops_a_local_cluster_and_keeps_output_resumable(sig, code, said
     assert wait_gone(processes, 10.0) == []
     assert main(["run", str(job), "--resume", "--quiet"]) == 0
     assert output.read_bytes() == execnet_outputs["brown"]
-
-
-def checkpointed(output: Path) -> int:
-    try:
-        return json.loads(Path(f"{output}.checkpoint").read_text())["items"]
-    except (FileNotFoundError, ValueError):
-        return 0
 
 
 # -- the research API ------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from nlp_parallel.cli import main
 from nlp_parallel.jobs import load_job
 from nlp_parallel.runner import run_job
 
-from conftest import interrupted, sigint_as_at_a_terminal, wait_gone, workers
+from conftest import checkpointed, interrupted, start_driver, wait_gone, workers
 
 BROWN = 20_000
 POISON_INDEX, POISON_WORD = 152, "Appellate"  # the only treebank sentence of 400 with it
@@ -57,22 +56,6 @@ def clean_brown(tmp_path_factory) -> bytes:
     tmp_path = tmp_path_factory.mktemp("clean")
     run_job(load_job(str(brown_job(tmp_path))))
     return (tmp_path / "brown.jsonl").read_bytes()
-
-
-def start_driver(job: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "nlp_parallel", "run", str(job), "--quiet", *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        preexec_fn=sigint_as_at_a_terminal,
-    )
-
-
-def checkpointed(output: Path) -> int:
-    """Items the checkpoint beside ``output`` says are written (0 if none yet)."""
-    try:
-        return json.loads(Path(f"{output}.checkpoint").read_text())["items"]
-    except (FileNotFoundError, ValueError):
-        return 0
 
 
 def wait_for_checkpoint(output: Path, items: int, proc: subprocess.Popen) -> None:
