@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from operator import itemgetter
 from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any
 
@@ -149,7 +150,8 @@ class Counts:
         """Write the counts as ``fmt`` (json or tsv); ``top`` keeps the N most
         frequent (per condition), or the N best collocations."""
         if fmt == "json":
-            json.dump(self.document(top), stream, ensure_ascii=False)
+            # dumps, not dump: only a whole document goes through json's C encoder.
+            stream.write(json.dumps(self.document(top), ensure_ascii=False))
             stream.write("\n")
         else:
             writer = csv.writer(stream, dialect="excel-tab", lineterminator="\n")
@@ -171,7 +173,7 @@ class Counts:
         elif kind == "conditional":
             cfd = self.conditional_freq_dist()
             doc["tokens"] = cfd.N()
-            conditions = sorted(cfd.conditions(), key=order_key)
+            conditions = cfd.conditions()  # in order of first occurrence
             if all(isinstance(c, str) for c in conditions) and all(
                     isinstance(s, str) for fd in cfd.values() for s in fd):
                 doc["counts"] = {c: dict(ranked(cfd[c], top)) for c in conditions}
@@ -207,7 +209,7 @@ class Counts:
             cfd = self.conditional_freq_dist()
             yield (_columns(options["condition"], 1, "condition")
                    + _columns(options["sample"], 1, "sample") + ["count"])
-            for condition in sorted(cfd.conditions(), key=order_key):
+            for condition in cfd.conditions():
                 for sample, count in ranked(cfd[condition], top):
                     yield _cells((condition,)) + _cells((sample,)) + [count]
         elif kind == "collocations":
@@ -229,20 +231,11 @@ def stats(fd: FreqDist) -> dict[str, float]:
             "type_token_ratio": types / tokens if tokens else 0.0}
 
 
-def order_key(key: Any) -> Any:
-    """A total order on keys of one kind: themselves where they compare (strings,
-    tuples of strings), else their JSON (None among strings: a pad symbol)."""
-    return json.dumps(_json_key(key), ensure_ascii=False)
-
-
 def ranked(fd: Mapping[Any, int], top: int | None) -> list[tuple[Any, int]]:
-    """``fd``'s items, most frequent first, equal counts in key order (so every run
-    writes the same bytes); the first ``top`` of them."""
-    items = list(fd.items())
-    try:
-        items.sort(key=lambda kv: (-kv[1], kv[0]))
-    except TypeError:  # keys that do not compare (None beside strings)
-        items.sort(key=lambda kv: (-kv[1], order_key(kv[0])))
+    """``fd``'s items, most frequent first, equal counts in the order of their first
+    occurrence in the corpus -- ``FreqDist.most_common``'s order over the serial
+    count, so every run writes the same bytes; the first ``top`` of them."""
+    items = sorted(fd.items(), key=itemgetter(1), reverse=True)  # stable
     return items if top is None else items[:top]
 
 
@@ -250,11 +243,12 @@ def _json_key(key: Any) -> Any:
     return [_json_key(k) for k in key] if isinstance(key, tuple) else key
 
 
-def _table(items: list[tuple[Any, int]]) -> dict[str, int] | list[list[Any]]:
-    """Counts as JSON: an object where every key is a string, else [key, count] pairs."""
+def _table(items: list[tuple[Any, int]]) -> dict[str, int] | list[tuple[Any, int]]:
+    """Counts as JSON: an object where every key is a string, else [key, count] pairs
+    (JSON writes a tuple as a list)."""
     if all(isinstance(key, str) for key, _ in items):
         return dict(items)
-    return [[_json_key(key), count] for key, count in items]
+    return items
 
 
 def _columns(unit: str, n: int, prefix: str = "") -> list[str]:

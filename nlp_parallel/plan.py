@@ -102,7 +102,7 @@ class Plan:
                     f"read: workers has them read it")
         if not self.module.batched:
             return f"{self.module.name} is a seed-style module, which takes items"
-        return plan_shards(self.corpus, shards.SHARD_BYTES)
+        return plan_shards(self.corpus, shard_bytes(job.task))
 
     def counts(self) -> Counts | None:
         """An empty merge of a counting task's results (None for other tasks)."""
@@ -150,6 +150,17 @@ def open_plan(job: Job) -> Iterator[Plan]:
         finally:
             if isinstance(plan.__dict__.get("reading"), ShardPlan):  # planned: close it
                 plan.__dict__["reading"].close()
+
+
+def shard_bytes(task: TaskSpec) -> int:
+    """The size of the shards the workers read: larger for a count, whose driver
+    merges one piece of counts per shard (most of a piece's n-grams are new to the
+    merge, so fewer pieces mean fewer of them)."""
+    return shards.SHARD_BYTES * (COUNT_SHARDS if task.counts else 1)
+
+
+#: How many times :data:`~nlp_parallel.corpus.shards.SHARD_BYTES` a count's shards are.
+COUNT_SHARDS = 4
 
 
 def with_categories(options: Mapping[str, Any], corpus: Corpus,

@@ -32,7 +32,7 @@ from .engine import Session
 from .errors import ConfigError
 from .jobs import TaskSpec, _check_count_input
 from .modules import RemoteModule
-from .plan import with_categories
+from .plan import COUNT_SHARDS, with_categories
 from .pools import Pool, pool_for
 from .research_corpus import PIPELINE, SELECTION, ReaderInput, corpus_input
 from .runner import shard_slices
@@ -169,7 +169,7 @@ def _reading(source: Corpus | ReaderInput | list[Any], stack: contextlib.ExitSta
     source.check()
     if source.spec.limit is not None:
         return None, source.items(), None
-    plan = plan_shards(source, shards.SHARD_BYTES)
+    plan = plan_shards(source, shards.SHARD_BYTES * COUNT_SHARDS)
     if isinstance(plan, str):
         return None, source.items(), None
     stack.callback(plan.close)

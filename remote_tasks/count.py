@@ -33,7 +33,8 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from itertools import combinations
+from itertools import chain, combinations
+from operator import add
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -129,17 +130,22 @@ class Windows:
         if self.kind == "ngrams":
             self.fd.update(zip(*columns))
             return
+        # Each table gets its keys in the order NLTK's window loop adds them: window
+        # by window, within one as the loop walks it.
         first = columns[0]
         if self.add == self._bigram_window:
             self.word_fd.update(first)
-            for column in columns[1:]:
-                self.bigram_fd.update(zip(first, column))
+            self.bigram_fd.update(chain.from_iterable(
+                zip(*[zip(first, column) for column in columns[1:]])))
             return
-        for j, k in combinations(range(1, size), 2):
-            self.word_fd.update(first)
-            self.bigram_fd.update(zip(first, columns[j]))
-            self.wildcard_fd.update(zip(first, columns[k]))
-            self.trigram_fd.update(zip(first, columns[j], columns[k]))
+        pairs = list(combinations(range(1, size), 2))
+        self.word_fd.update(chain.from_iterable(zip(*[first] * len(pairs))))
+        self.bigram_fd.update(chain.from_iterable(
+            zip(*[zip(first, columns[j]) for j, _ in pairs])))
+        self.wildcard_fd.update(chain.from_iterable(
+            zip(*[zip(first, columns[k]) for _, k in pairs])))
+        self.trigram_fd.update(chain.from_iterable(
+            zip(*[zip(first, columns[j], columns[k]) for j, k in pairs])))
 
     def run_padded(self, units: list[Any], starts: int) -> None:
         """:meth:`run` one window at a time, as NLTK walks them: for windows that
@@ -284,13 +290,13 @@ class Count:
             return None
         line: dict[str, Any] = {"items": self.items, "units": self.counted}
         if self.windows is not None:
-            line["tables"] = {name: [[k, c] for k, c in table.items()]
+            line["tables"] = {name: encode(table, arity(self.options, name))
                               for name, table in self.windows.tables().items()}
             line["head"] = self.head
             line["last"] = self.last
             line["length"] = self.length
         else:
-            line["counts"] = [[k, c] for k, c in self.fd.items()]
+            line["tables"] = {"counts": encode(self.fd, arity(self.options, "counts"))}
         self.reset()
         return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
 
@@ -311,7 +317,11 @@ class Merge:
         self.windowed = self.kind == "collocations" or (
             self.kind == "ngrams" and options.get("span", "corpus") == "corpus")
         self.windows = Windows(options) if self.windowed else None
-        self.tables = self.windows.tables() if self.windows is not None else {}
+        self.tables = (self.windows.tables() if self.windows is not None
+                       else {"counts": self.counts})
+        #: Whether units are (word, tag) pairs, which JSON gives back as lists.
+        self.nested = "word_tag" in (options.get("of"), options.get("condition"),
+                                     options.get("sample"))
         self.finished = False
         #: The stream's last units whose windows are not counted yet.
         self.last: list[Any] = []
@@ -322,11 +332,14 @@ class Merge:
         piece = json.loads(line)
         self.items += piece["items"]
         self.units += piece["units"]
-        if self.windows is None:
-            merge(self.counts, piece["counts"])
-            return
-        for name, rows in piece["tables"].items():
-            merge(self.tables[name], rows)
+        if self.windows is not None:
+            self.join(piece)  # windows that start before this piece: counted first
+        for name, part in piece["tables"].items():
+            merge(self.tables[name], part, arity(self.options, name), self.nested)
+
+    def join(self, piece: dict[str, Any]) -> None:
+        """Count the windows from the units before ``piece`` into its head."""
+        assert self.windows is not None
         size = self.windows.size
         keep = size - 1
         head = [unit_key(u) for u in piece["head"]]
@@ -364,13 +377,48 @@ class Merge:
         # Without right padding, the last size - 1 units start no window.
 
 
-def merge(table: Counter[Any], rows: list[list[Any]]) -> None:
-    """Add ``[key, count]`` rows to ``table``."""
-    get = table.get
-    for key, count in rows:
-        if isinstance(key, list):
-            key = unit_key(key)
-        table[key] = get(key, 0) + count
+def arity(options: dict[str, Any], table: str) -> int:
+    """The units in each key of a table: 0 for a unit itself, else a tuple's length."""
+    kind = options["count"]
+    if kind == "ngrams":
+        return options["n"]
+    if kind in ("conditional", "vocabulary"):
+        return 2
+    if kind == "collocations":
+        return {"word_fd": 0, "bigram_fd": 2, "wildcard_fd": 2, "trigram_fd": 3}[table]
+    return 0
+
+
+def encode(table: Counter[Any], arity: int) -> dict[str, Any]:
+    """A table as JSON data the merge reads quickly: its keys in the order they were
+    first counted (keys of ``arity`` units as that many columns), and, for the keys
+    counted more than once, their places among them and the counts beyond one."""
+    keys = list(table)
+    at = [i for i, count in enumerate(table.values()) if count > 1]
+    values = list(table.values())
+    return {"keys": list(zip(*keys)) if arity else keys, "at": at,
+            "more": [values[i] - 1 for i in at]}
+
+
+def merge(table: Counter[Any], part: dict[str, Any], arity: int, nested: bool) -> None:
+    """Add a table :func:`encode` wrote to ``table``.  New keys join ``table`` in
+    the order the piece first counted them, so that over pieces merged in corpus
+    order a table's order is that of first occurrence in the corpus, as a serial
+    ``FreqDist`` has it (``most_common`` breaks ties in that order)."""
+    keys = part["keys"]
+    if nested:  # (word, tag) units came back as lists
+        keys = [_units(column) for column in keys] if arity else _units(keys)
+    if arity:
+        keys = list(zip(*keys))
+    table.update(keys)  # one each, in order: Counter's own loop, in C
+    if part["at"]:
+        more = [keys[i] for i in part["at"]]
+        # dict's own update, which sets (Counter's adds): the new totals, in C.
+        dict.update(table, zip(more, map(add, map(table.__getitem__, more), part["more"])))
+
+
+def _units(values: list[Any]) -> list[Any]:
+    return [tuple(v) if isinstance(v, list) else v for v in values]
 
 
 def setup(options: dict[str, Any]) -> Count:
