@@ -153,7 +153,25 @@ def _source(corpus: Any, selection: dict[str, Any], first: str,
     if isinstance(corpus, (bytes, bytearray)) or not isinstance(corpus, Iterable):
         raise ConfigError(f"corpus: expected a corpus name, a corpus: mapping, an NLTK "
                           f"reader or sentences, not {type(corpus).__name__}")
-    return list(corpus)
+    sentences = list(corpus)
+    _check_sentences(sentences, spec)
+    return sentences
+
+
+def _check_sentences(sentences: list[Any], spec: TaskSpec) -> None:
+    """Refuse sentences without tags for a count of tags that no step adds."""
+    options = spec.count_options
+    names = spec.step_names[:-1]
+    if "tag" in names or "tokenize" in names:
+        return
+    for key in ("of", "condition", "sample"):
+        if options.get(key) not in ("tag", "word_tag"):
+            continue
+        first = next((s for s in sentences if len(s)), None)
+        if first is not None and isinstance(first[0], str):
+            raise ConfigError(f"count.{key}: {options[key]} needs tags, which these "
+                              f"sentences (lists of tokens) do not carry; give lists of "
+                              f"(word, tag) pairs, or steps=[{{'name': 'tag'}}]")
 
 
 def _reading(source: Corpus | ReaderInput | list[Any], stack: contextlib.ExitStack

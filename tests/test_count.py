@@ -417,3 +417,8 @@ def test_research_api_refuses_bad_keywords_before_starting():
         nlp_parallel.freq_dist("brown", of="lemmas")
     with pytest.raises(nlp_parallel.ConfigError, match="categor"):
         nlp_parallel.freq_dist("brown", categorys=["news"])
+    with pytest.raises(nlp_parallel.ConfigError, match="count.of: tag needs tags, which these "
+                                                       "sentences"):
+        nlp_parallel.freq_dist([["a", "b"]], of="tag")
+    with pytest.raises(nlp_parallel.ConfigError, match="view sents"):
+        nlp_parallel.freq_dist("brown", of="tag")
