@@ -217,10 +217,8 @@ class Count:
         self.items = 0
         self.counted = 0  # units
         self.fd: Counter[Any] = Counter()
-        self.windows = Windows(self.options) if self.windowed else None
-        self.head: list[Any] = []  # the piece's first size - 1 units
-        self.last: list[Any] = []  # its units whose windows are not complete yet
-        self.length = 0
+        #: A windowed count's units of this piece, counted at its end in one pass.
+        self.stream: list[Any] = []
 
     def add(self, record: dict[str, Any], item: Any) -> None:
         """Count one sentence record; ``item`` is the corpus record it came from."""
@@ -241,8 +239,10 @@ class Count:
             for group in self.groups(item, self.options["by"]):
                 self.fd.update((group, u) for u in units)
             self.counted += len(units)
-        elif self.windows is not None:
-            self.extend(self.units.of_record(record))
+        elif self.windowed:
+            units = self.units.of_record(record)
+            self.stream.extend(units)
+            self.counted += len(units)
         elif kind == "ngrams":
             units = self.units.of_record(record)
             self.fd.update(self.sentence_ngrams(units))
@@ -265,23 +265,6 @@ class Count:
             return (fileid,)
         return self.categories.get(fileid, ())
 
-    def extend(self, units: list[Any]) -> None:
-        """The stream goes on with ``units``: count the windows now complete."""
-        windows = self.windows
-        assert windows is not None
-        keep = windows.size - 1
-        if len(self.head) < keep:
-            self.head.extend(units[:keep - len(self.head)])
-        self.length += len(units)
-        self.counted += len(units)
-        last = self.last + units if self.last else units
-        starts = len(last) - keep
-        if starts > 0:
-            windows.run(last, starts)
-            self.last = last[starts:]
-        else:
-            self.last = list(last)
-
     def flush(self) -> str | None:
         """This piece's counts as one JSON line (None when it counted no item), and
         a fresh start for the next piece."""
@@ -289,12 +272,17 @@ class Count:
             self.reset()
             return None
         line: dict[str, Any] = {"items": self.items, "units": self.counted}
-        if self.windows is not None:
+        if self.windowed:
+            # The windows that lie inside the piece; those that run past its end
+            # start in its last size - 1 units, which the merge joins to what follows.
+            windows, stream = Windows(self.options), self.stream
+            keep = windows.size - 1
+            windows.run(stream, len(stream) - keep)
             line["tables"] = {name: encode(table, arity(self.options, name))
-                              for name, table in self.windows.tables().items()}
-            line["head"] = self.head
-            line["last"] = self.last
-            line["length"] = self.length
+                              for name, table in windows.tables().items()}
+            line["head"] = stream[:keep]
+            line["last"] = stream[max(len(stream) - keep, 0):]
+            line["length"] = len(stream)
         else:
             line["tables"] = {"counts": encode(self.fd, arity(self.options, "counts"))}
         self.reset()
