@@ -1,7 +1,7 @@
 """Counting in a worker: frequency distributions, n-grams and collocations.
 
-Self-contained (standard library; NLTK on the driver's side only), the last step of
-the pipeline: the steps before it add tags, stems or lemmas to each sentence record,
+Self-contained (standard library, and ``nltk.util.ngrams`` for n-grams within
+sentences), the last step of the pipeline: the steps before it add tags, stems or lemmas to each sentence record,
 and :class:`Count` adds the record to its counts.  Nothing is written per item; at
 the end of each batch or shard the worker sends :meth:`Count.flush`'s one line, the
 partial counts of that piece of the corpus, and the driver merges the pieces in
@@ -180,7 +180,6 @@ class Units:
         self.stopwords = frozenset(options.get("stopwords") or ())
         match = options.get("match")
         self.match = re.compile(match).fullmatch if match is not None else None
-        self.filtered = bool(self.lowercase or self.stopwords or self.match)
 
     def words(self, record: dict[str, Any]) -> list[str]:
         words = record["tokens"]
@@ -258,7 +257,8 @@ class Count:
                 self.counted += len(samples)
             else:
                 conditions = self.units.of_record(record, condition)
-                self.fd.update(zip(conditions, self.units.of_record(record, self.options["sample"])))
+                samples = self.units.of_record(record, self.options["sample"])
+                self.fd.update(zip(conditions, samples))
                 self.counted += len(conditions)
         elif kind == "vocabulary":
             units = self.units.of_record(record)
