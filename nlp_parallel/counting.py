@@ -169,10 +169,11 @@ class Counts:
         kind = self.kind
         if kind in ("words", "ngrams"):
             fd = self.freq_dist()
-            doc.update(tokens=fd.N(), types=fd.B(), counts=_table(ranked(fd, top)))
+            # NLTK's names: N() sample outcomes, B() bins (distinct keys).
+            doc.update(N=fd.N(), B=fd.B(), counts=_table(ranked(fd, top)))
         elif kind == "conditional":
             cfd = self.conditional_freq_dist()
-            doc["tokens"] = cfd.N()
+            doc["N"] = cfd.N()
             conditions = cfd.conditions()  # in order of first occurrence
             if all(isinstance(c, str) for c in conditions) and all(
                     isinstance(s, str) for fd in cfd.values() for s in fd):

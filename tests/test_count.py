@@ -138,7 +138,8 @@ def test_words_of_all_of_brown(tmp_path, capsys):
     document = json.loads((tmp_path / "words.json").read_text())
     # NLTK's object straight from the file, as the README promises.
     assert FreqDist(document["counts"]) == reference
-    assert document["items"] == 57_340 and document["tokens"] == reference.N()
+    assert document["items"] == 57_340 and document["N"] == reference.N()
+    assert document["B"] == reference.B()
     err = capsys.readouterr().err
     assert f"counted: {reference.N():,} units, {reference.B():,} distinct" in err
     assert not list(tmp_path.glob(".*")), "no part, render or checkpoint file left"
