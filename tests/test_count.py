@@ -11,12 +11,12 @@ import json
 import os
 import random
 import signal
+import subprocess
+import sys
 import textwrap
-import time
 from collections import Counter
 from pathlib import Path
 
-import psutil
 import pytest
 from nltk.collocations import (
     BigramAssocMeasures,
@@ -36,7 +36,7 @@ from nlp_parallel.jobs import load_job
 from nlp_parallel.runner import run_job
 from remote_tasks.count import Count, Merge
 
-from conftest import checkpointed, start_driver, wait_gone, workers
+from conftest import start_driver, workers
 
 SPECS = [("popen", 2)]
 
@@ -176,14 +176,13 @@ def test_word_trigrams_of_state_union(tmp_path):
     run_job(load_job(str(job)))
     assert same(load_counts(str(tmp_path / "trigrams.json")),
                 FreqDist(ngrams(state_union.words(), 3)))
-    # Sentence by sentence (the default view), across sentences and within them.
-    fileids = state_union.fileids()[-8:]
-    sents = [list(s) for s in state_union.sents(fileids)]
-    assert same(nlp_parallel.freq_dist("state_union", n=3, fileids=fileids, specs=SPECS),
+    # Sentence by sentence (the sents view), across sentences and within them.
+    sents = [list(s) for s in treebank.sents()]
+    assert same(nlp_parallel.freq_dist("treebank", n=3, specs=SPECS),
                 FreqDist(ngrams(itertools.chain.from_iterable(sents), 3)))
-    within = nlp_parallel.freq_dist("state_union", n=3, span="sentence", pad_left=True,
+    within = nlp_parallel.freq_dist("treebank", n=3, span="sentence", pad_left=True,
                                     pad_right=True, left_pad_symbol="<s>",
-                                    right_pad_symbol="</s>", fileids=fileids, specs=SPECS)
+                                    right_pad_symbol="</s>", specs=SPECS)
     assert same(within, FreqDist(g for s in sents for g in ngrams(
         s, 3, pad_left=True, pad_right=True, left_pad_symbol="<s>", right_pad_symbol="</s>")))
 
@@ -314,19 +313,42 @@ def test_worker_killed_mid_count_counts_each_sentence_once(read, tmp_path, clean
     assert (tmp_path / "bigrams.json").read_bytes() == clean_bigrams
 
 
+#: A driver that SIGKILLs itself once a checkpoint holds some pieces and more pieces
+#: have been written after it: at a place chosen by what was written, not by time.
+KILLED_DRIVER = """
+import os, signal, sys, time
+from pathlib import Path
+from nlp_parallel.jobs import load_job
+from nlp_parallel.runner import run_job
+
+checkpoint = Path(sys.argv[2] + ".checkpoint")
+state = {"written": 0, "paused": False, "saved": None}
+
+def progress(count):
+    state["written"] += count
+    if state["written"] < 1000:
+        return
+    if not state["paused"]:
+        state["paused"] = True
+        time.sleep(1.1)  # the next write is due to save a checkpoint
+    elif state["saved"] is None and checkpoint.exists():
+        state["saved"] = state["written"]
+    elif state["saved"] is not None and state["written"] > state["saved"]:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+run_job(load_job(sys.argv[1]), progress)
+"""
+
+
 def test_driver_killed_then_resumed_writes_the_same_counts(tmp_path, clean_bigrams):
     job, output = bigram_job(tmp_path), tmp_path / "bigrams.json"
     part = tmp_path / ".bigrams.json.part"
-    proc = start_driver(job)
-    deadline = time.monotonic() + 120
-    while checkpointed(output) < 1_000:  # pieces merged, and more arriving
-        assert proc.poll() is None, proc.stderr.read()
-        assert time.monotonic() < deadline, "no progress"
-        time.sleep(0.02)
-    processes = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
-    proc.kill()
-    proc.wait()
-    assert wait_gone(processes, 20.0) == []
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_DRIVER, str(job), str(output)],
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.wait(180) == -signal.SIGKILL, proc.stderr.read()
+    saved = json.loads(Path(f"{output}.checkpoint").read_text())
+    assert 1000 <= saved["items"] and part.stat().st_size > saved["offset"], \
+        "killed with pieces written past the checkpoint"
     assert not output.exists()
     resumed = start_driver(job, "--resume")
     assert resumed.wait(180) == 0, resumed.stderr.read()
