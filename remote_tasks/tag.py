@@ -342,6 +342,9 @@ MARGIN_FLOOR = 2.0**-1000
 #: Where token i's neighbour features come from: context[i + offset] (START, tokens,
 #: END), column of :meth:`NumpyPerceptron.context_rows`.
 NEIGHBOUR_OFFSETS = (1, 1, 0, 3, 3, 4)
+#: The most memory, in bytes, :class:`NumpyPerceptron`'s tables may take; a larger
+#: model is tagged by :class:`ExactPerceptron`.  NLTK's English model's take 30 MiB.
+NUMPY_MEMORY = 256 * 2**20
 
 
 class NumpyPerceptron:
@@ -384,6 +387,16 @@ class NumpyPerceptron:
         self.records = functools.lru_cache(cache_size)(self.new_record)
         self.start = [self.context_rows(word) for word in START]
         self.end = [self.context_rows(word) for word in END]
+
+    @staticmethod
+    def footprint(tagger: PerceptronTagger) -> int:
+        """An upper bound on the bytes of the tables built for ``tagger``: the weight
+        matrix, the tag-pair scores and the rows of ``i-1 tag+i word`` by word."""
+        classes = len(tagger.model.classes)
+        tags = len({t for t in tagger.tagdict.values() if t}.union(START, tagger.model.classes))
+        rows = len(tagger.model.weights) + 1
+        follow = sum(name.startswith("i-1 tag+i word ") for name in tagger.model.weights)
+        return 8 * (classes + 1) * (rows + tags * tags) + 4 * tags * follow
 
     def _matrix(self, weights: dict[str, dict[str, float]],
                 slots: dict[str, int]) -> tuple[dict[str, int], Any]:
@@ -554,13 +567,14 @@ def numpy_importable() -> bool:
 
 
 def fast_path(tagger: object, use_numpy: bool = True) -> ExactPerceptron | NumpyPerceptron | None:
-    """The exact fast path for ``tagger``: :class:`NumpyPerceptron` when ``use_numpy``
-    and numpy can be imported, else :class:`ExactPerceptron`; None for a tagger
-    neither serves (see :meth:`ExactPerceptron.serves`), which NLTK's ``tag`` tags."""
+    """The exact fast path for ``tagger``: :class:`NumpyPerceptron` when ``use_numpy``,
+    numpy can be imported and the model's tables fit in :data:`NUMPY_MEMORY`, else
+    :class:`ExactPerceptron`; None for a tagger neither serves (see
+    :meth:`ExactPerceptron.serves`), which NLTK's ``tag`` tags."""
     if not ExactPerceptron.serves(tagger):
         return None
     assert isinstance(tagger, PerceptronTagger)  # serves() checked it
-    if use_numpy and numpy_importable():
+    if use_numpy and numpy_importable() and NumpyPerceptron.footprint(tagger) <= NUMPY_MEMORY:
         return NumpyPerceptron(tagger)
     return ExactPerceptron(tagger)
 

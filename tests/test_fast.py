@@ -235,9 +235,17 @@ def test_unsettled_sentences_are_finished_in_nltks_order(nltk_tagger, with_numpy
     assert one_round.sequential < one_round.predicted
 
 
-def test_numpy_path_keeps_its_model_small(with_numpy):
+def test_numpy_tables_stay_within_their_memory_bound(
+    nltk_tagger, with_numpy, monkeypatch
+):
     arrays = (with_numpy.weights, with_numpy.pair_scores, with_numpy.row_bounds)
-    assert sum(a.nbytes for a in arrays) < 40_000_000
+    used = sum(a.nbytes for a in arrays)
+    used += sum(map(len, with_numpy.follow_rows.values()))
+    assert used <= NumpyPerceptron.footprint(nltk_tagger) <= remote_tag.NUMPY_MEMORY
+    # A model whose tables would not fit keeps to the pure-Python path.
+    monkeypatch.setattr(remote_tag, "NUMPY_MEMORY", used // 2)
+    assert type(remote_tag.fast_path(nltk_tagger)) is ExactPerceptron
+    assert type(remote_tag.fast_path(nltk_tagger, use_numpy=False)) is ExactPerceptron
 
 
 def test_small_caches_evict_and_stay_exact(nltk_tagger):
