@@ -153,7 +153,7 @@ def main() -> None:
                 if side == "nltk":
                     expected = output
                 else:
-                    assert output == expected, f"{name}: the {side} path's output differs"
+                    assert output == expected, f"{name}: {side} output differs"
         loads.append(os.getloadavg()[0])
     summary: dict[str, Any] = {}
     for name, sides in times.items():
@@ -182,7 +182,10 @@ def main() -> None:
                 )
     for side, line in counts.items():
         print(f"\n{side}: {line}")
-    print("load average (1 min) after each round: " + ", ".join(f"{x:.2f}" for x in loads))
+    print(
+        "load average (1 min) after each round: "
+        + ", ".join(f"{x:.2f}" for x in loads)
+    )
     print("\n" + json.dumps(summary))
 
 

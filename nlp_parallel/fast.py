@@ -23,9 +23,10 @@ class PerceptronTagger(perceptron.PerceptronTagger):
     where numpy can be imported, else :class:`~remote_tasks.tag.ExactPerceptron`.
 
     ``use_numpy=False`` keeps to the pure-Python path.  The fast path is built at the
-    first ``tag`` after the model is loaded, decoded or trained.  ``tag`` with ``return_conf`` or without ``use_tagdict``, a model the fast
-    path does not serve (see :meth:`ExactPerceptron.serves`) and tokens that are not
-    a list or tuple go to NLTK's own ``tag``.  Change ``model.weights`` in place and
+    first ``tag`` after the model is loaded, decoded or trained.  ``tag`` with
+    ``return_conf`` or without ``use_tagdict``, a model the fast path does not serve
+    (see :meth:`ExactPerceptron.serves`) and tokens that are not a list or tuple go to
+    NLTK's own ``tag``.  Change ``model.weights`` in place and
     call :meth:`reset` before tagging again.
     """
 
