@@ -532,12 +532,13 @@ class NumpyPerceptron:
         np = self.np
         vocabulary = self.vocabulary
         tags = [vocabulary[t] for t in tag_ids[2:].tolist()]
-        if scores.shape[1] < 2:  # one label: it is every prediction
-            return tags
-        top = np.partition(scores[:settled], scores.shape[1] - 2, axis=1)
-        close = np.flatnonzero(
-            top[:, -1] - top[:, -2] <= MARGIN_FACTOR * token_bounds[:settled] + MARGIN_FLOOR
-        ).tolist()
+        close: list[int] = []
+        if scores.shape[1] > 1:  # (a single label is every prediction)
+            top = np.partition(scores[:settled], scores.shape[1] - 2, axis=1)
+            close = np.flatnonzero(
+                top[:, -1] - top[:, -2]
+                <= MARGIN_FACTOR * token_bounds[:settled] + MARGIN_FLOOR
+            ).tolist()
         exact = self.exact
         if close:
             known = list(map(exact.word_features, tokens))

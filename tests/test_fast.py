@@ -222,6 +222,11 @@ def test_ties_go_to_the_greatest_label_as_in_nltk():
     # Each sentence's first tie changes numpy's first-found label to NLTK's, so the
     # rest of that sentence goes to NLTK's order.
     assert (numpy_path.fallbacks, numpy_path.sequential) == (3, 2)
+    # A single label is every prediction, with no margin to check.
+    weights = {"bias": {"A": 1.0}, "i word x": {"A": -3.0}}
+    single = PerceptronTagger.decode_json_obj([weights, {"y": "Q"}, ["A"]])
+    for tokens in (["x"], ["x", "y", "z"]):
+        assert NumpyPerceptron(single).tags(tokens) == nltk_tags(single, tokens)
 
 
 def test_unsettled_sentences_are_finished_in_nltks_order(nltk_tagger, with_numpy):
