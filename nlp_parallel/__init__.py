@@ -31,7 +31,9 @@ try:
     )
     from .gateways import GatewayPool
     from .modules import RemoteModule
+    from .counting import load_counts
     from .research import ParallelChunker, ParallelStemmer, ParallelTagger
+    from .research_count import collocations, conditional_freq_dist, count, freq_dist
     from .settings import ItemFailure, OnError
     from .specs import GatewaySpec, parse_specs
 
@@ -66,8 +68,13 @@ __all__ = [
     "ResourceMissing",
     "SpecError",
     "TagChunker",
+    "collocations",
+    "conditional_freq_dist",
+    "count",
+    "freq_dist",
     "imap",
     "imap_text",
+    "load_counts",
     "map",
     "parse_specs",
 ]

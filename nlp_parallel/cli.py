@@ -210,6 +210,14 @@ def _load(args: argparse.Namespace) -> Job:
             output = replace(job.output, path=args.output or job.output.path,
                              overwrite=job.output.overwrite or args.overwrite)
             job = replace(job, output=output)
+        top = getattr(args, "top", None)
+        if top is not None:
+            if top < 1:
+                raise ConfigError(f"--top: must be at least 1, not {top}")
+            if not job.task.counts:
+                raise ConfigError(f"--top: only a count's output keeps the top N; task "
+                                  f"{job.task.name} writes every item")
+            job = replace(job, output=replace(job.output, top=top))
     return job
 
 
@@ -286,6 +294,8 @@ def _summary(summary: RunSummary) -> None:
     resumed = f" after {summary.resumed_from:,} written before" if summary.resumed_from else ""
     _say(f"{summary.items:,} items{words}{resumed} in {summary.seconds:.2f} s "
          f"({summary.items_per_second:,.0f} items/s) -> {summary.output}")
+    if summary.counted is not None:
+        print(f"  counted: {summary.counted}", file=sys.stderr)
     per = "  ".join(f"{g}: {n:,}" for g, n in summary.per_gateway.items())
     print(f"  per gateway: {per}", file=sys.stderr)
     if summary.read_by != "workers":
@@ -402,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--output", metavar="PATH",
                        help="write here instead of the job's output.path")
         p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+        p.add_argument("--top", type=int, metavar="N",
+                       help="a count writes its N most frequent (per condition) or N best "
+                            "collocations (replacing output.top)")
         if name == "run":
             p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
             p.add_argument("--resume", action="store_true",
@@ -412,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("check", cmd_check)
     p.add_argument("job", nargs="?", help="check this job's gateways")
     _gateway_options(p, "instead of a job's (default: one popen per core)")
-    p.set_defaults(limit=None, output=None, overwrite=False)
+    p.set_defaults(limit=None, output=None, overwrite=False, top=None)
     data = sub.add_parser("data", help="install NLTK data",
                           description="install NLTK data where NLTK finds it",
                           epilog=COMMANDS["data install"][1], formatter_class=raw)

@@ -45,8 +45,10 @@ READ = ("auto", "workers", "driver")
 DRIVER_READS_FOR = 2
 ON_ERROR = ("fail", "record", "skip")
 TASK_KEYS = ("name", "options", "steps", "module")
-OUTPUT_KEYS = ("path", "format", "overwrite")
-FORMATS = ("jsonl", "conll", "tagged", "tree", "text")
+OUTPUT_KEYS = ("path", "format", "overwrite", "top")
+FORMATS = ("jsonl", "conll", "tagged", "tree", "text", "json", "tsv")
+#: The formats of a count's merged result, and only of it.
+COUNT_FORMATS = ("json", "tsv")
 TASK_NAMES = (*FAMILIES, "module")
 
 #: Output format -> the record field it needs (what each step adds is the remote
@@ -97,12 +99,30 @@ class TaskSpec:
             return tuple(str(s.get("name")) for s in self.steps)
         return (self.name,)
 
+    @property
+    def counts(self) -> bool:
+        """Whether the task counts (a count, or a pipeline whose last step is one):
+        its output is the merged counts, not a line per item."""
+        names = self.step_names
+        return bool(names) and names[-1] == "count"
+
+    @property
+    def count_options(self) -> Mapping[str, Any]:
+        """The count step's options as the job gives them (before checking)."""
+        if self.name == "pipeline":
+            options = self.steps[-1].get("options") if self.steps else None
+            return options if isinstance(options, Mapping) else {}
+        return self.options
+
 
 @dataclass(frozen=True)
 class OutputSpec:
     path: str
     format: str = "jsonl"
     overwrite: bool = False
+    #: A count's output keeps the N most frequent (per condition), or the N best
+    #: collocations; None keeps them all.
+    top: int | None = None
 
 
 @dataclass(frozen=True)
@@ -328,6 +348,8 @@ def check_input(task: TaskSpec, corpus: Corpus) -> None:
         key, name, whose = "task.name", task.name, "task"
         needs = family(task.name).INPUT
     if corpus.kind in TAKES[needs]:
+        if task.counts:
+            _check_count_input(task, corpus)
         return
     spec = corpus.spec
     gives = "tokens without tags" if needs == "tagged" else CARRIES[corpus.kind]
@@ -346,6 +368,33 @@ def check_input(task: TaskSpec, corpus: Corpus) -> None:
         ways.append(f"{offers} no view with {CARRIES[needs]}")
     raise ConfigError(f"{key}: {name} needs {CARRIES[needs]}, but {spec.where}.view "
                       f"{spec.view} gives {gives}; {', or '.join(ways)}")
+
+
+def _check_count_input(task: TaskSpec, corpus: Corpus) -> None:
+    """Refuse a count of units that nothing gives: tags without a tagged view or a
+    tag step, stems without a stem step, lemmas without a lemmatize step."""
+    from .tasks.count import UNIT_FIELDS  # the registry imports task modules lazily
+
+    options = task.count_options
+    names = task.step_names[:-1]
+    given = {"tokens"} | {f for name in names for f in ADDS.get(name, ())}
+    if corpus.kind == "tagged" and "tokenize" not in names:
+        given.add("tags")
+    where = (f"task.steps[{len(task.steps) - 1}].options" if task.name == "pipeline"
+             else "task.options")
+    for key in ("of", "condition", "sample"):
+        unit = options.get(key)
+        if unit not in UNIT_FIELDS or UNIT_FIELDS[unit] in given:
+            continue
+        step = {"tags": "tag", "stems": "stem", "lemmas": "lemmatize"}[UNIT_FIELDS[unit]]
+        tagged = [view for view, kind in corpus.views().items() if kind == "tagged"]
+        ways = [f"a pipeline with a {step} step before count"]
+        if step == "tag" and tagged:
+            ways.insert(0, f"view {_or(tagged)}")
+        raise ConfigError(f"{where}.{key}: {unit} needs {UNIT_FIELDS[unit]}, which "
+                          f"{corpus.spec.where}.view {corpus.spec.view}"
+                          f"{' and the steps before count' if names else ''} do not give; "
+                          f"use {', or '.join(ways)}")
 
 
 def _or(words: list[str]) -> str:
@@ -368,7 +417,7 @@ def parse_output(value: Any, task: TaskSpec) -> OutputSpec:
     path = value.get("path")
     if not isinstance(path, str) or not path:
         raise ConfigError("output.path: give the file to write, e.g. out/result.jsonl")
-    fmt = value.get("format", "jsonl")
+    fmt = value.get("format", "json" if task.counts else "jsonl")
     if fmt not in FORMATS:
         raise ConfigError(f"output.format: {fmt!r} is not one of {', '.join(FORMATS)}"
                           + (did_you_mean(fmt, FORMATS) if isinstance(fmt, str) else ""))
@@ -380,7 +429,19 @@ def parse_output(value: Any, task: TaskSpec) -> OutputSpec:
                           f"{task.name} does not produce; use jsonl or text")
     if task.name == "module" and fmt not in ("jsonl", "text"):
         raise ConfigError(f"output.format: a module task writes jsonl or text, not {fmt}")
-    return OutputSpec(path, fmt, overwrite)
+    if task.counts and fmt not in COUNT_FORMATS:
+        raise ConfigError(f"output.format: a count writes its merged counts as json or tsv, "
+                          f"not {fmt}")
+    if not task.counts and fmt in COUNT_FORMATS:
+        raise ConfigError(f"output.format: {fmt} holds a count's merged counts; task "
+                          f"{task.name} writes jsonl, conll, tagged, tree or text")
+    top = value.get("top")
+    if top is not None:
+        if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+            raise ConfigError(f"output.top: expected a positive integer, not {top!r}")
+        if not task.counts:
+            raise ConfigError("output.top: only a count's output keeps the top N; drop top")
+    return OutputSpec(path, fmt, overwrite, top)
 
 
 def _spec_list(value: Any) -> Any:

@@ -13,6 +13,11 @@ back to the last checkpoint, which stays: the run is resumed once there is room.
 Items the task could not process (``on_error`` record or skip) are listed the same
 way in ``NAME.errors.jsonl``.
 
+A count's part file holds the partial counts of the pieces of the corpus, one line
+each, in corpus order; at the end they are merged, and the merged counts are
+written to ``.NAME.render`` beside the output and renamed into place (the part file
+then removed), so that what is at the output path is always complete.
+
 All of these are regular files, created or replaced by this module only: a symbolic
 link, FIFO or device node at any of those paths is refused and left as it is.
 """
@@ -25,7 +30,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict
 from types import TracebackType
 from typing import IO, Any
@@ -96,6 +101,7 @@ class OutputFile:
         self.errors_part = os.path.join(directory, f".{name}.errors.jsonl.part")
         self.checkpoint_path = self.path + ".checkpoint"
         self.checkpoint_temp = self.checkpoint_path + ".tmp"
+        self.render_temp = os.path.join(directory, f".{name}.render")
         self._file: IO[str] | None = None
         self._errors_file: IO[str] | None = None
         self.items = 0  # input items written, resumed ones included
@@ -159,7 +165,7 @@ class OutputFile:
                 f"{self.where}: {self.shown} is {kind}, not a regular file; write the "
                 f"output to a regular file or a path that does not exist yet")
         for path in (self.errors, self.part, self.errors_part, self.checkpoint_path,
-                     self.checkpoint_temp):
+                     self.checkpoint_temp, self.render_temp):
             kind = special_kind(path)
             if kind:
                 raise ConfigError(
@@ -330,8 +336,17 @@ class OutputFile:
             self._broken = True
             raise OutputError(self._shown(path), exc) from exc
 
-    def commit(self) -> None:
-        """Rename the part file to the output path (and the errors list beside it).
+    def written(self) -> Iterator[str]:
+        """The lines of the part file so far (a resumed run's, up to its checkpoint)."""
+        assert self._file is not None
+        self._file.flush()
+        with open(self.part, encoding="utf-8", newline="\n", opener=_open_nofollow) as f:
+            yield from f
+
+    def commit(self, render: Callable[[IO[str]], None] | None = None) -> None:
+        """Rename the part file to the output path (and the errors list beside it);
+        or, given ``render``, write the output with it (a count's merged counts) and
+        remove the part file.
 
         Raises :class:`ConfigError` when something other than a regular file
         appeared at either path during the run, and
@@ -342,7 +357,11 @@ class OutputFile:
         if os.path.exists(self.path) and not self._replaces:
             raise OutputAppeared(self.shown, self._shown(self.part))
         self._sync()
-        os.replace(self.part, self.path)
+        if render is None:
+            os.replace(self.part, self.path)
+        else:
+            self._render(render)
+            os.unlink(self.part)
         if self.failures:
             os.replace(self.errors_part, self.errors)
         else:
@@ -352,6 +371,23 @@ class OutputFile:
         self._close_files()
         if os.path.exists(self.checkpoint_path):
             os.unlink(self.checkpoint_path)
+
+    def _render(self, render: Callable[[IO[str]], None]) -> None:
+        """Write the output through a temporary file beside it, made durable, then
+        renamed into place: the output path holds the whole of it or nothing new."""
+        _remove(self.render_temp)  # left by a driver killed while it rendered
+        with self._writing(self.path):
+            fd = os.open(self.render_temp,
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+            try:
+                with open(fd, "w", encoding="utf-8", newline="") as f:
+                    render(f)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(self.render_temp, self.path)
+            except BaseException:
+                _remove(self.render_temp)
+                raise
 
     def __enter__(self) -> OutputFile:
         return self

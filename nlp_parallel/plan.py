@@ -15,15 +15,16 @@ import dataclasses
 import functools
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .corpus import Corpus, open_corpus
+from .counting import Counts
 from .corpus import shards
 from .corpus.shards import ShardPlan, plan_shards
 from .errors import ConfigError
-from .jobs import DRIVER_READS_FOR, Job, check_input, in_job, prepare_task
+from .jobs import DRIVER_READS_FOR, Job, TaskSpec, check_input, in_job, prepare_task
 from .modules import RemoteModule
 from .outputs import OutputFile
 from .settings import Emit, RunOptions, run_options
@@ -66,11 +67,16 @@ class Plan:
             return module, task.options
         # Every built-in task runs as a pipeline, which formats the output lines.
         if task.name == "pipeline":
-            return RemoteModule.resolve("remote_tasks.pipeline"), dict(task.options)
-        step = RemoteModule.resolve(task.module)
-        return RemoteModule.resolve("remote_tasks.pipeline"), {"steps": [
-            {"name": task.name, "source": step.source, "filename": step.filename,
-             "options": dict(task.options)}]}
+            options = dict(task.options)
+        else:
+            step = RemoteModule.resolve(task.module)
+            options = {"steps": [{"name": task.name, "source": step.source,
+                                  "filename": step.filename, "options": dict(task.options)}]}
+        if job.task.counts:
+            last = options["steps"][-1]
+            options["steps"] = [*options["steps"][:-1], {
+                **last, "options": with_categories(last["options"], self.corpus, job.task)}]
+        return RemoteModule.resolve("remote_tasks.pipeline"), options
 
     @property
     def module(self) -> RemoteModule:
@@ -86,6 +92,9 @@ class Plan:
         job = self.job
         if job.read == "driver":
             return "the job says read: driver"
+        if job.task.counts and job.corpus.limit is not None:
+            # A piece's counts cannot be cut at an item, as a shard's lines are.
+            return "a count with corpus.limit, which stops at the limit's item exactly"
         specs = job.specs
         if job.read == "auto" and job.dask is None and not specs.has_auto and len(specs) <= DRIVER_READS_FOR \
                 and all(spec.local for spec in specs):
@@ -93,7 +102,13 @@ class Plan:
                     f"read: workers has them read it")
         if not self.module.batched:
             return f"{self.module.name} is a seed-style module, which takes items"
-        return plan_shards(self.corpus, shards.SHARD_BYTES)
+        return plan_shards(self.corpus, shard_bytes(job.task))
+
+    def counts(self) -> Counts | None:
+        """An empty merge of a counting task's results (None for other tasks)."""
+        if not self.job.task.counts:
+            return None
+        return Counts(self._task[1]["steps"][-1]["options"])
 
     @property
     def shards(self) -> ShardPlan | None:
@@ -135,6 +150,38 @@ def open_plan(job: Job) -> Iterator[Plan]:
         finally:
             if isinstance(plan.__dict__.get("reading"), ShardPlan):  # planned: close it
                 plan.__dict__["reading"].close()
+
+
+def shard_bytes(task: TaskSpec) -> int:
+    """The size of the shards the workers read: larger for a count, whose driver
+    merges one piece of counts per shard (most of a piece's n-grams are new to the
+    merge, so fewer pieces mean fewer of them)."""
+    return shards.SHARD_BYTES * (COUNT_SHARDS if task.counts else 1)
+
+
+#: How many times :data:`~nlp_parallel.corpus.shards.SHARD_BYTES` a count's shards are.
+COUNT_SHARDS = 4
+
+
+def with_categories(options: Mapping[str, Any], corpus: Corpus,
+                    task: TaskSpec) -> dict[str, Any]:
+    """A count step's options with the corpus's categories of each file, when it
+    counts by category; raises :class:`ConfigError` for a corpus without them."""
+    options = dict(options)
+    if "category" not in (options.get("condition"), options.get("by")):
+        return options
+    key = "condition" if options.get("condition") == "category" else "by"
+    where = (f"task.steps[{len(task.steps) - 1}].options.{key}" if task.name == "pipeline"
+             else f"task.options.{key}")
+    source = corpus.source()
+    reader = source.reader
+    if not callable(getattr(reader, "categories", None)):
+        raise ConfigError(f"{where}: category needs a corpus with categories (brown, "
+                          f"movie_reviews, reuters, ...); {corpus.spec.name or corpus.spec.path} "
+                          f"has none; use fileid")
+    options["categories"] = {fileid: list(reader.categories([fileid]))
+                             for fileid in source.fileids}
+    return options
 
 
 def output_file(job: Job) -> OutputFile:

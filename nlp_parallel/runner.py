@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import itertools
 import json
 import time
@@ -64,6 +65,8 @@ class RunSummary:
     already_complete: bool = False  # a resume found the output finished
     #: "workers" (they read shards of the corpus), else why the driver read it.
     read_by: str = "workers"
+    #: A count's totals, as the summary shows them ("1,161,192 units, 56,057 types").
+    counted: str | None = None
 
     @property
     def items_per_second(self) -> float:
@@ -110,8 +113,11 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
     base = job.corpus.start + done
     module, settings = plan.module, plan.settings(done)  # before any output is created
     shards = plan.shards
+    counts = plan.counts()
     with out:
         out.open(resume)
+        if counts is not None and done:
+            counts.add_lines(out.written())  # the pieces the interrupted run merged
         limit = None if job.corpus.limit is None else max(job.corpus.limit - done, 0)
         run: dict[str, Any] = {}
         if shards is not None:
@@ -149,14 +155,21 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
                            for f in session.failures[len(failures):]]
                     failures += new
                     at = place(shards, session.buffer.due) if shards is not None else None
-                    out.write(chunk if isinstance(chunk, str) else _json_lines(chunk),
-                              done + session.delivered, (f.listing() for f in new), at)
+                    text = chunk if isinstance(chunk, str) else _json_lines(chunk)
+                    if counts is not None:
+                        counts.add_text(text)
+                    out.write(text, done + session.delivered, (f.listing() for f in new), at)
                     if progress is not None:
                         progress(session.delivered - reported)
                         reported = session.delivered
                     if shards is not None:
                         measure.update(session.buffer.due, session.delivered)
-                out.commit()
+                if counts is None:
+                    out.commit()
+                else:
+                    counts.finish()
+                    out.commit(functools.partial(counts.write, job.output.format,
+                                                 job.output.top))
             finally:
                 session.close()
     tokens = session.buffer.tokens if counter is None else counter.tokens
@@ -164,7 +177,7 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
         job.output.path, session.delivered, tokens, time.perf_counter() - started,
         dict(session.counts), done, tuple(failures), out.errors if out.failures else None,
         dict(session.restarts), read_by=plan.reading if isinstance(plan.reading, str)
-        else "workers")
+        else "workers", counted=None if counts is None else counts.summary())
 
 
 

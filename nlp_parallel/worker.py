@@ -155,6 +155,9 @@ class Worker:
         #: Whether an item the task raises on stops a shard (``on_error`` fail) or is
         #: reported with the shard's results (record, skip).
         self.stop_on_error = True
+        #: A task that accumulates (a count): its ``flush()`` gives the line of what the
+        #: items since the last flush added, ending each batch's or shard's data.
+        self.flush: Callable[[], str | None] | None = None
 
     def ping(self) -> Message:
         return ("pong", {})
@@ -169,7 +172,9 @@ class Worker:
         handshake lists them), sent without its source and options, which may hold
         a model of several megabytes.  A returned object's ``format`` method, else
         the module's ``format``, formats results in text mode: an item's line (or
-        lines, joined by ``"\n"``), or None for an item that writes no line.
+        lines, joined by ``"\n"``), or None for an item that writes no line.  Its
+        ``flush`` method, when it has one, ends each batch's and shard's lines with
+        what it accumulated over their items (text mode).
 
         ``reader`` (``{source, filename, recipe}``) is the module that reads shards
         of the corpus, and how to rebuild the corpus's NLTK reader.
@@ -202,13 +207,22 @@ class Worker:
         self.stop_on_error = on_error == "fail"
         if emit == "text":
             self.format = getattr(handler, "format", None) or namespace.get("format") or default_format
+            self.flush = getattr(handler, "flush", None)
         return ("ready", {})
+
+    def flushed(self, lines: list[Any]) -> list[Any]:
+        """``lines`` ended with what the task accumulated over their items, if it
+        accumulates."""
+        if self.flush is not None:
+            lines.append(self.flush())
+        return lines
 
     def batch(self, seq: int, start: int, items: str, sizes: bool = False) -> Message:
         started = time.perf_counter()
         process, fmt = self.process, self.format
         results = []
         index = start
+        self.flushed([])  # nothing left over from a piece that ended unreported
         try:
             assert process is not None, "a batch before the task was set up"
             for index, item in enumerate(json.loads(items), start):
@@ -218,11 +232,12 @@ class Worker:
         except Exception as exc:
             # The results before the failing item are kept: the driver may go on
             # past it, and then needs only the rest of the batch run again.
-            return failure(exc, seq=seq, index=index, data=self.encode(results),
+            return failure(exc, seq=seq, index=index, data=self.encode(self.flushed(results)),
                            seconds=time.perf_counter() - started)
         finally:
             self.at = None
-        done = {"seq": seq, "data": self.encode(results), "seconds": time.perf_counter() - started}
+        done = {"seq": seq, "data": self.encode(self.flushed(results)),
+                "seconds": time.perf_counter() - started}
         if sizes:
             done["sizes"] = json.dumps([[len(self.encode([r])) for r in results], []])
         return ("done", done)
@@ -263,6 +278,7 @@ class Worker:
             except (OSError, ValueError, zipfile.BadZipFile) as exc:
                 return ("failed", {"seq": seq, "unreadable": "%s: %s" % (type(exc).__name__, exc),
                                    "seconds": time.perf_counter() - started})
+        self.flushed([])  # nothing left over from a piece that ended unreported
         try:
             assert process is not None and fmt is not None and reader is not None, \
                 "a shard before the task and its reader were set up"
@@ -292,15 +308,17 @@ class Worker:
                 written += size
                 lengths.append(size)
         except self.bad_data as exc:
+            self.flushed([])  # the shard is not delivered: neither are its counts
             return ("failed", {"seq": seq, "bad_data": getattr(exc, "fields", {}),
                                "counts": counts,
                                "seconds": time.perf_counter() - started})
         except Exception as exc:
-            return failure(exc, seq=seq, index=index, data=self.encode(lines), item=record,
-                           seconds=time.perf_counter() - started)
+            return failure(exc, seq=seq, index=index, data=self.encode(self.flushed(lines)),
+                           item=record, seconds=time.perf_counter() - started)
         finally:
             self.at = None
-        done = {"seq": seq, "data": self.encode(lines), "count": len(lengths), "counts": counts,
+        done = {"seq": seq, "data": self.encode(self.flushed(lines)), "count": len(lengths),
+                "counts": counts,
                 "failures": failures, "seconds": time.perf_counter() - started,
                 "tokens": None if -1 in tokens else sum(tokens)}
         if sizes:

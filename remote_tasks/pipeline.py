@@ -174,15 +174,26 @@ class Lines:
 
 
 class Pipeline:
+    """The steps over each item.  A last ``count`` step counts the records instead
+    of writing them: no line per item, and ``flush()`` gives the counts of the items
+    since the last flush as one line (the worker calls it at the end of each batch
+    or shard)."""
+
     def __init__(self, options: dict[str, Any]) -> None:
         steps = options["steps"]
         self.tokenize = load_step(steps[0]) if steps[0]["name"] == "tokenize" else None
         rest = steps[1:] if self.tokenize is not None else steps
+        self.count: Callable[..., Any] | None = None
+        if rest and rest[-1]["name"] == "count":
+            self.count = load_step(rest[-1])  # a remote_tasks.count.Count
+            self.flush = getattr(self.count, "flush")
+            rest = rest[:-1]
         self.steps = [(APPLY[step["name"]], load_step(step)) for step in rest]
         output = options.get("output") or {"format": "jsonl", "index_base": 0}
         self.output_format = output["format"]
         self.index_base = output["index_base"]
-        self.lines = Lines(ADDS[steps[-1]["name"]][0])
+        main = [ADDS[step["name"]][0] for step in steps if step["name"] in ADDS] or ["tokens"]
+        self.lines = Lines(main[-1])
 
     def run(self, record: Record) -> Record:
         for apply, fn in self.steps:
@@ -191,11 +202,20 @@ class Pipeline:
 
     def __call__(self, item: Any) -> Record | list[Record]:
         if self.tokenize is None:
-            return self.run(record_of(item))
-        text = item["text"] if isinstance(item, dict) else item
-        return [self.run({"tokens": tokens}) for tokens in self.tokenize(text)]
+            result: Record | list[Record] = self.run(record_of(item))
+        else:
+            text = item["text"] if isinstance(item, dict) else item
+            result = [self.run({"tokens": tokens}) for tokens in self.tokenize(text)]
+        if self.count is not None:
+            # Counted only once every step has run on the whole item: an item a step
+            # raises on adds nothing.
+            for record in (result if isinstance(result, list) else [result]):
+                self.count(record, item)
+        return result
 
     def format(self, index: int, item: Any, result: Any) -> str | None:
+        if self.count is not None:
+            return None  # the counts are the flush's line
         records = result if self.tokenize is not None else [result]
         if self.output_format == "records":
             # The driver decodes these: the tree stays nested lists, which rebuild the

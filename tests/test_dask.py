@@ -157,6 +157,21 @@ def test_scheduler_cluster_writes_the_execnet_bytes(name, tmp_path, cluster, exe
     assert wait_gone(no_orphans(), IDLE / 3) == []
 
 
+def test_a_count_on_dask_equals_the_execnet_count(tmp_path, cluster):
+    """A count's pieces, counted by the Dask workers and merged here, write the bytes
+    of the same count on execnet gateways."""
+    corpus = "{name: brown, view: tagged_sents, categories: [news, reviews]}"
+    task = "{name: count, options: {count: collocations, of: word_tag, window_size: 3}}"
+    outputs = []
+    for name, where in (("execnet", EXECNET), ("dask", f"dask: {{scheduler: {cluster}}}")):
+        job = write_job(tmp_path, name, where, corpus, task)
+        summary = run_job(load_job(str(job)))
+        assert summary.read_by == "workers"
+        outputs.append((tmp_path / f"{name}.jsonl").read_bytes())
+    assert outputs[0] == outputs[1]
+    assert json.loads(outputs[1])["count"] == "collocations"
+
+
 def test_driver_reading_sends_batches_to_dask(tmp_path, cluster, execnet_outputs):
     """``read: driver``: items go as batches, not shards, with the same bytes."""
     job = write_job(tmp_path, "brown", f"dask: {{scheduler: {cluster}}}\nread: driver",

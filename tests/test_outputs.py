@@ -63,6 +63,7 @@ def beside(out: Path, which: str) -> Path:
         "errors part": out.with_name(f".{out.name}.errors.jsonl.part"),
         "checkpoint": out.with_name(f"{out.name}.checkpoint"),
         "checkpoint temp": out.with_name(f"{out.name}.checkpoint.tmp"),
+        "render": out.with_name(f".{out.name}.render"),  # a count's output, being written
     }[which]
 
 
@@ -150,7 +151,7 @@ def test_a_device_node_at_the_output_is_left_as_it_is(tmp_path, device_node):
 
 
 @pytest.mark.parametrize("which", ["errors", "part", "errors part", "checkpoint",
-                                   "checkpoint temp"])
+                                   "checkpoint temp", "render"])
 def test_a_symlink_beside_the_output_is_left_as_it_is(tmp_path, capsys, which):
     out = tmp_path / "out.jsonl"
     target = tmp_path / "elsewhere"

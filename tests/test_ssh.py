@@ -35,6 +35,10 @@ JOBS = {
              "task": {"name": "stem", "options": {"algorithm": "snowball",
                                                   "language": "english"}},
              "output": {"format": "text"}},
+    "count": {"corpus": {"name": "treebank", "view": "tagged_sents"},
+              "task": {"name": "count", "options": {"count": "conditional",
+                                                    "condition": "tag", "sample": "word"}},
+              "output": {"format": "json"}},
 }
 
 
@@ -96,6 +100,7 @@ def test_a_worker_over_ssh_has_only_python_and_nltk(ssh_lab, remote_python):
 @pytest.mark.parametrize("kind, hosts", [
     ("tag", ["nlp-a", "nlp-b"]),  # two ssh gateways
     ("chunk", ["nlp-a", "popen"]),  # ssh and popen mixed
+    ("count", ["nlp-a", "nlp-b"]),  # counted over ssh (the workers read), merged here
 ])
 def test_jobs_over_ssh_write_what_a_local_run_writes(tmp_path, ssh_lab, remote_python, local,
                                                      kind, hosts):

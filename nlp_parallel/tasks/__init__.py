@@ -1,4 +1,4 @@
-"""The built-in tasks: tag, chunk, stem, tokenize, lemmatize and pipeline.
+"""The built-in tasks: tag, chunk, stem, tokenize, lemmatize, count and pipeline.
 
 Each family is a driver-side module here and a remote module in ``remote_tasks``.
 The driver side validates a task's options once and loads what its workers need
@@ -25,7 +25,7 @@ from .base import Task
 #: Task name -> the driver-side module of its family, imported when first used.
 FAMILIES: Mapping[str, str] = {
     name: f"{__name__}.{name}"
-    for name in ("tag", "chunk", "stem", "tokenize", "lemmatize", "pipeline")
+    for name in ("tag", "chunk", "stem", "tokenize", "lemmatize", "count", "pipeline")
 }
 
 

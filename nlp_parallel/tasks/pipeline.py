@@ -13,7 +13,7 @@ MODULE = "remote_tasks.pipeline"
 SUMMARY = "several tasks in one pass: tokenize first, then tag, chunk, stem, lemmatize"
 OPTIONS = {
     "steps": "the tasks in order, each {name: TASK, options: {...}}; tokenize may only come "
-    "first, chunk needs a tag step before it (or tagged input)",
+    "first, count only last, chunk needs a tag step before it (or tagged input)",
 }
 STEP_KEYS = ("name", "options")
 
@@ -37,6 +37,9 @@ def build(options: OptionReader) -> dict[str, Any]:
             raise options.fail(f"{key}.name", "a pipeline cannot contain a pipeline")
         if name == "tokenize" and index:
             raise options.fail(f"{key}.name", "tokenize can only be the first step")
+        if name == "count" and index != len(steps) - 1:
+            raise options.fail(f"{key}.name", "count can only be the last step: it counts "
+                                              "what the steps before it give")
         task = prepare(name, step.get("options"), where=f"{options.where}.{key}.options")
         module = RemoteModule.resolve(task.module)
         shipped.append({"name": name, "source": module.source, "filename": module.filename,
