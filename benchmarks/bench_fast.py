@@ -1,7 +1,9 @@
 """Per-core benchmark: NLTK's own code against the exact fast paths, in one process.
 
 - perceptron tagging of the first 20,000 brown sentences: ``PerceptronTagger.tag``
-  against ``ExactPerceptron.tags`` (built afresh each round, so its caches start cold);
+  against the pure-Python ``ExactPerceptron.tags`` and against ``NumpyPerceptron.tags``
+  (each built afresh each round and its building timed, so its caches start cold; the
+  numpy path's count of close calls redone in NLTK's order is printed);
 - Porter (NLTK_EXTENSIONS) and Snowball English stemming of every brown token:
   ``stemmer.stem`` per token against the stem task's memo (built afresh each round);
 - WordNet lemmatization of every tagged brown token, the WordNet POS taken from the
@@ -9,7 +11,7 @@
   WordNet against the lemmatize task (built once, as a worker builds it, its memo
   emptied before each round).
 
-Each round runs NLTK's code and then the fast path on the same input, rounds
+Each round runs NLTK's code and then each fast path on the same input, rounds
 interleaved, and every output is checked equal to NLTK's.  Prints the medians of
 the rounds and their ratio, by the wall clock and by this process's CPU time (the
 per-core figure, less moved by other load on a shared machine).
@@ -32,6 +34,7 @@ from typing import Any
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+import nltk
 from nltk.corpus import brown
 from nltk.stem import PorterStemmer, SnowballStemmer, WordNetLemmatizer
 from nltk.tag import PerceptronTagger
@@ -39,7 +42,7 @@ from nltk.tag import PerceptronTagger
 from nlp_parallel.tasks import prepare
 from remote_tasks import lemmatize as remote_lemmatize
 from remote_tasks import stem as remote_stem
-from remote_tasks.tag import ExactPerceptron
+from remote_tasks.tag import ExactPerceptron, NumpyPerceptron
 
 
 def timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
@@ -49,8 +52,11 @@ def timed(run: Callable[[], Any]) -> tuple[float, float, Any]:
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
-def workloads(sentences: int) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
-    """Workload name -> (NLTK's own code, the fast path), each returning its output."""
+def workloads(
+    sentences: int,
+) -> tuple[dict[str, dict[str, Callable[[], Any]]], dict[str, str]]:
+    """Workload name -> {"nltk": NLTK's own code, fast path name: the fast path}, each
+    returning its output; and the counts the fast paths leave after a round."""
     tagger = PerceptronTagger()
     sents = [list(s) for s in brown.sents()[:sentences]]
     words = list(brown.words())
@@ -68,9 +74,20 @@ def workloads(sentences: int) -> dict[str, tuple[Callable[[], Any], Callable[[],
     def nltk_tag() -> list[list[str]]:
         return [[tag for _, tag in tagger.tag(s)] for s in sents]
 
-    def fast_tag() -> list[list[str]]:
+    def pure_tag() -> list[list[str]]:
         exact = ExactPerceptron(tagger)
         return [exact.tags(s) for s in sents]
+
+    def numpy_tag() -> list[list[str]]:
+        fast = NumpyPerceptron(tagger)
+        tags = [fast.tags(s) for s in sents]
+        counts["numpy path"] = (
+            f"{fast.predicted:,} predictions, {fast.fallbacks} close calls redone in "
+            f"NLTK's order, {fast.sequential} predictions after them or unsettled"
+        )
+        return tags
+
+    counts: dict[str, str] = {}
 
     def nltk_lemmas() -> list[list[str]]:
         return [[wordnet.lemmatize(w, pos(t)) for w, t in sent] for sent in tagged]
@@ -85,23 +102,24 @@ def workloads(sentences: int) -> dict[str, tuple[Callable[[], Any], Callable[[],
         return [lemmatize_task(sent) for sent in tagged]
 
     return {
-        f"perceptron tagging, first {len(sents):,} brown sentences": (
-            nltk_tag,
-            fast_tag,
-        ),
-        f"Porter stemming, all {len(words):,} brown tokens": (
-            lambda: [porter.stem(w) for w in words],
-            lambda: remote_stem.setup(porter_options)(words),
-        ),
-        f"Snowball English stemming, all {len(words):,} brown tokens": (
-            lambda: [snowball.stem(w) for w in words],
-            lambda: remote_stem.setup(snowball_options)(words),
-        ),
-        f"WordNet lemmatization, all {len(tagged):,} brown tagged sentences": (
-            nltk_lemmas,
-            fast_lemmas,
-        ),
-    }
+        f"perceptron tagging, first {len(sents):,} brown sentences": {
+            "nltk": nltk_tag,
+            "pure": pure_tag,
+            "numpy": numpy_tag,
+        },
+        f"Porter stemming, all {len(words):,} brown tokens": {
+            "nltk": lambda: [porter.stem(w) for w in words],
+            "fast": lambda: remote_stem.setup(porter_options)(words),
+        },
+        f"Snowball English stemming, all {len(words):,} brown tokens": {
+            "nltk": lambda: [snowball.stem(w) for w in words],
+            "fast": lambda: remote_stem.setup(snowball_options)(words),
+        },
+        f"WordNet lemmatization, all {len(tagged):,} brown tagged sentences": {
+            "nltk": nltk_lemmas,
+            "fast": fast_lemmas,
+        },
+    }, counts
 
 
 def main() -> None:
@@ -114,49 +132,60 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-        f"{date.today()}, median of {args.rounds} interleaved rounds"
+        f"NLTK {nltk.__version__}, {date.today()}, median of {args.rounds} "
+        f"interleaved rounds; load average at the start "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
     )
-    runs = {
-        name: run
-        for name, run in workloads(args.sentences).items()
-        if args.only in name
-    }
-    #: workload -> "nltk"/"fast" -> "wall"/"cpu" -> seconds of each round
+    all_runs, counts = workloads(args.sentences)
+    runs = {name: sides for name, sides in all_runs.items() if args.only in name}
+    #: workload -> side ("nltk", "fast", ...) -> "wall"/"cpu" -> seconds of each round
     times = {
-        name: {side: {"wall": [], "cpu": []} for side in ("nltk", "fast")}
-        for name in runs
+        name: {side: {"wall": [], "cpu": []} for side in sides}
+        for name, sides in runs.items()
     }
+    loads = []
     for _ in range(args.rounds):
-        for name, (nltk_run, fast_run) in runs.items():
-            for side, run in (("nltk", nltk_run), ("fast", fast_run)):
+        for name, sides in runs.items():
+            for side, run in sides.items():
                 wall, cpu, output = timed(run)
                 times[name][side]["wall"].append(wall)
                 times[name][side]["cpu"].append(cpu)
                 if side == "nltk":
                     expected = output
                 else:
-                    assert output == expected, f"{name}: the fast path's output differs"
-    summary = {}
+                    assert output == expected, f"{name}: {side} output differs"
+        loads.append(os.getloadavg()[0])
+    summary: dict[str, Any] = {}
     for name, sides in times.items():
         print(f"\n{name} (outputs identical)")
         summary[name] = {}
-        for clock in ("wall", "cpu"):
-            nltk_median = statistics.median(sides["nltk"][clock])
-            fast_median = statistics.median(sides["fast"][clock])
-            ratio = nltk_median / fast_median
-            summary[name][clock] = {
-                "nltk_s": round(nltk_median, 3),
-                "fast_s": round(fast_median, 3),
-                "ratio": round(ratio, 2),
-            }
-            rounds = "; ".join(
-                f"{side} " + ", ".join(f"{t:.2f}" for t in sides[side][clock])
-                for side in ("nltk", "fast")
-            )
-            print(
-                f"  {clock:<4}  NLTK {nltk_median:8.3f} s   fast {fast_median:8.3f} s   "
-                f"{ratio:5.2f}x   (rounds: {rounds})"
-            )
+        for side in sides:
+            if side == "nltk":
+                continue
+            summary[name][side] = {}
+            for clock in ("wall", "cpu"):
+                nltk_median = statistics.median(sides["nltk"][clock])
+                fast_median = statistics.median(sides[side][clock])
+                ratio = nltk_median / fast_median
+                summary[name][side][clock] = {
+                    "nltk_s": round(nltk_median, 3),
+                    "fast_s": round(fast_median, 3),
+                    "ratio": round(ratio, 2),
+                }
+                rounds = "; ".join(
+                    f"{s} " + ", ".join(f"{t:.2f}" for t in sides[s][clock])
+                    for s in ("nltk", side)
+                )
+                print(
+                    f"  {side:<5} {clock:<4}  NLTK {nltk_median:8.3f} s   "
+                    f"{side} {fast_median:8.3f} s   {ratio:5.2f}x   (rounds: {rounds})"
+                )
+    for side, line in counts.items():
+        print(f"\n{side}: {line}")
+    print(
+        "load average (1 min) after each round: "
+        + ", ".join(f"{x:.2f}" for x in loads)
+    )
     print("\n" + json.dumps(summary))
 
 

@@ -14,22 +14,26 @@ from typing import Any
 
 from nltk.tag import perceptron
 
-from remote_tasks.tag import ExactPerceptron
+from remote_tasks.tag import ExactPerceptron, NumpyPerceptron, fast_path
 
 
 class PerceptronTagger(perceptron.PerceptronTagger):
     """NLTK's ``PerceptronTagger`` (same constructor, model loading and training)
-    whose ``tag`` gives the same tags through :class:`~remote_tasks.tag.ExactPerceptron`.
+    whose ``tag`` gives the same tags through :class:`~remote_tasks.tag.NumpyPerceptron`
+    where numpy can be imported, else :class:`~remote_tasks.tag.ExactPerceptron`.
 
-    The fast path is built at the first ``tag`` after the model is loaded, decoded or
-    trained.  ``tag`` with ``return_conf`` or without ``use_tagdict``, a model the fast
-    path does not serve (see :meth:`ExactPerceptron.serves`) and tokens that are not
-    a list or tuple go to NLTK's own ``tag``.  Change ``model.weights`` in place and
+    ``use_numpy=False`` keeps to the pure-Python path.  The fast path is built at the
+    first ``tag`` after the model is loaded, decoded or trained.  ``tag`` with
+    ``return_conf`` or without ``use_tagdict``, a model the fast path does not serve
+    (see :meth:`ExactPerceptron.serves`) and tokens that are not a list or tuple go to
+    NLTK's own ``tag``.  Change ``model.weights`` in place and
     call :meth:`reset` before tagging again.
     """
 
-    def __init__(self, load: bool = True, lang: str = "eng", loc: Any = None) -> None:
-        self._exact: ExactPerceptron | None = None
+    def __init__(self, load: bool = True, lang: str = "eng", loc: Any = None, *,
+                 use_numpy: bool = True) -> None:
+        self.use_numpy = use_numpy
+        self._exact: ExactPerceptron | NumpyPerceptron | None = None
         self._served: bool | None = None
         super().__init__(load=load, lang=lang, loc=loc)
 
@@ -55,8 +59,8 @@ class PerceptronTagger(perceptron.PerceptronTagger):
         if return_conf or not use_tagdict or not isinstance(tokens, (list, tuple)):
             return super().tag(tokens, return_conf, use_tagdict)
         if self._served is None:
-            self._served = ExactPerceptron.serves(self)
-            self._exact = ExactPerceptron(self) if self._served else None
+            self._exact = fast_path(self, self.use_numpy)
+            self._served = self._exact is not None
         if self._exact is None:
             return super().tag(tokens, return_conf, use_tagdict)
         return list(zip(tokens, self._exact.tags(list(tokens))))

@@ -149,9 +149,9 @@ class ParallelTagger(_Parallel, TaggerI):
     """``TaggerI`` over gateways: NLTK's perceptron by default.
 
     ``options`` are the tag task's (``model``, ``lang``, ``tagset``, ``chain``,
-    ``exact_fast``...); or pass ``tagger=``, an NLTK tagger that can be shipped as data
-    (perceptron, default, regexp, n-gram and affix taggers and backoff chains of them),
-    with ``exact_fast`` the one option it takes.
+    ``exact_fast``, ``numpy``...); or pass ``tagger=``, an NLTK tagger that can be
+    shipped as data (perceptron, default, regexp, n-gram and affix taggers and backoff
+    chains of them), with ``exact_fast`` and ``numpy`` the options it takes.
     Raises :class:`~nlp_parallel.errors.ConfigError` for bad options.
     """
 
@@ -166,13 +166,14 @@ class ParallelTagger(_Parallel, TaggerI):
         **options: Any,
     ) -> None:
         if tagger is not None:
-            exact_fast = options.pop("exact_fast", True)
+            switches = {key: options.pop(key, True) for key in ("exact_fast", "numpy")}
             if options:
                 raise ConfigError("give either tagger= or tag task options, not both")
-            if not isinstance(exact_fast, bool):
-                raise ConfigError(f"exact_fast: expected true or false, not {exact_fast!r}")
+            for key, value in switches.items():
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{key}: expected true or false, not {value!r}")
             task = tasks.Task("tag", "remote_tasks.tag",
-                              {"chain": encode_tagger(tagger), "exact_fast": exact_fast})
+                              {"chain": encode_tagger(tagger), **switches})
         else:
             task = tasks.prepare("tag", options)
         super().__init__(task, specs, pool, batch_size, timeout)

@@ -1,11 +1,14 @@
-"""Part-of-speech tagging in a worker, and an exact fast path for the perceptron.
+"""Part-of-speech tagging in a worker, and exact fast paths for the perceptron.
 
-Self-contained (standard library and NLTK only), needing no NLTK data: the model
-arrives as data.  Options: ``params`` (the perceptron's ``[weights, tagdict,
-classes]``) or ``chain`` (sequential taggers, first tried first, as built by the
-driver), optionally ``mapping`` ``{table, default}`` to another tagset, and
-``exact_fast`` (default true): tag with :class:`ExactPerceptron` rather than
-``PerceptronTagger.tag``.  Item: a list of tokens.  Result: the list of their tags.
+Self-contained (standard library and NLTK; numpy when the worker's Python has it),
+needing no NLTK data: the model arrives as data.  Options: ``params`` (the
+perceptron's ``[weights, tagdict, classes]``) or ``chain`` (sequential taggers, first
+tried first, as built by the driver), optionally ``mapping`` ``{table, default}`` to
+another tagset, ``exact_fast`` (default true): tag with an exact fast path rather
+than ``PerceptronTagger.tag``, and ``numpy`` (default true): that path is
+:class:`NumpyPerceptron` where numpy can be imported, else (and with ``numpy:
+false``) :class:`ExactPerceptron`.  Item: a list of tokens.  Result: the list of
+their tags.
 
 Why :class:`ExactPerceptron` gives ``PerceptronTagger.tag``'s tags for every input
 (NLTK 3.10's ``nltk/tag/perceptron.py``):
@@ -39,6 +42,41 @@ Why :class:`ExactPerceptron` gives ``PerceptronTagger.tag``'s tags for every inp
   the 14-term sums stay finite and no NaN can arise; other models, taggers whose
   features or prediction are overridden, and labels or tags that are not strings
   use ``PerceptronTagger.tag`` itself.
+
+Why :class:`NumpyPerceptron` gives the same tags, though it adds in another order:
+
+- Around the model it decides as above (tag dictionary first, the same context and
+  features, prev/prev2 following the output tags).  Each feature is a row of a dense
+  float64 matrix over the sorted labels, holding ``float(weight)`` where the feature
+  has the label and ``0.0`` where it has none (adding ``0.0`` is exact, and turns a
+  ``-0.0`` into ``0.0``, which compares equal); absent features are an all-zero row.
+- A label's score is then a sum of at most 14 terms (plus exact zeros), added in some
+  order, here numpy's.  Whatever the order, the computed sum differs from the real sum
+  by at most gamma_14 * A, gamma_k = k*u / (1 - k*u), u = 2**-53, A the sum of the
+  terms' magnitudes (Higham, *Accuracy and Stability of Numerical Algorithms*, 4.2:
+  each term passes through at most 14 roundings; a sum of floats never underflows
+  inexactly).  NLTK's sum obeys the same bound, so the two differ by at most
+  2 * gamma_14 * A <= 2 * gamma_14 * M, where M sums, over the token's features,
+  each row's largest magnitude (precomputed per row).
+- If the best computed score exceeds every other computed score by more than
+  4 * gamma_14 * M, NLTK's score of that label exceeds each other label's NLTK score
+  by more than 0: its ``max`` picks the same label whatever its tie-break.  The check
+  made is ``best - second > 2**-44 * M' + 2**-1000``, M' the computed M: 4 * gamma_14
+  < 2**-47, and the factor 8 covers the rounding of M', of the product and of the
+  subtraction; the floor covers a product that would fall among subnormals.
+- Any token whose margin fails the check (ties above all, where NLTK takes the
+  greatest label) is predicted by :class:`ExactPerceptron` with the same prev/prev2;
+  if that changes its label, the rest of the sentence is tagged by
+  :class:`ExactPerceptron` too.  Scores are finite (the :data:`WEIGHT_BOUND` rule of
+  :meth:`ExactPerceptron.serves`: 14 terms of at most 2**1000 stay far below
+  overflow), so no comparison sees a NaN.
+- Order of tokens: a prediction depends on the two previous tags, so the sentence is
+  solved by Jacobi iteration, every prediction at once from the previous round's
+  tags.  Token i depends only on earlier tokens, so the system has one solution, the
+  sequential one, and a round that changes no tag has reached it.  A sentence not
+  settled after ``rounds`` rounds keeps its predictions before the first one that
+  changed (a fixed point of that prefix) and hands the rest to
+  :class:`ExactPerceptron`.
 
 Each cache drops its least recently used entry past :data:`CACHE_SIZE` entries, so
 memory stays flat however many word types a corpus has.
@@ -253,29 +291,293 @@ class ExactPerceptron:
         known = list(map(self.word_features, tokens))
         # context[i + 2] is token i's, as in NLTK's context list.
         context = self.start + known + self.end
-        head_scores = self.head_scores
-        labels = self.labels
-        prev, prev2 = START
-        tags = []
-        for i, word in enumerate(tokens):
+        return self.finish(tokens, [], known, context)
+
+    def finish(self, tokens: list[str], tags: list[str], known: list[WordFeatures] | None = None,
+               context: list[WordFeatures] | None = None) -> list[str]:
+        """All the tags of ``tokens``, given ``tags``, NLTK's tags of the first
+        ``len(tags)`` of them: the others are computed here, in NLTK's order."""
+        if known is None or context is None:
+            known = list(map(self.word_features, tokens))
+            context = self.start + known + self.end
+        tags = list(tags)
+        # NLTK starts with prev, prev2 = START: as if START[1], START[0] came before.
+        history = [START[1], START[0]] + tags[-2:]
+        prev, prev2 = history[-1], history[-2]
+        for i in range(len(tags), len(tokens)):
             tag = known[i].tag
             if not tag:
-                scores = list(head_scores(word, prev, prev2))
-                left1 = context[i + 1].left1
-                left2 = context[i].left2
-                right1 = context[i + 3].right1
-                right2 = context[i + 4].right2
-                for j, w in zip(left1[0] + left2[0] + right1[0] + right2[0],
-                                left1[1] + left2[1] + right1[1] + right2[1]):
-                    scores[j] += w
-                # The greatest label among the highest scores: the last slot holding it.
-                best = max(scores)
-                scores.reverse()
-                tag = labels[-1 - scores.index(best)]
+                tag = self.predict(tokens[i], i, context, prev, prev2)
             tags.append(tag)
             prev2 = prev
             prev = tag
         return tags
+
+    def predict(self, word: str, i: int, context: list[WordFeatures], prev: str,
+                prev2: str) -> str:
+        """``AveragedPerceptron.predict``'s label for token ``i`` (``word``), its
+        context's word features ``context`` and the two previous tags."""
+        scores = list(self.head_scores(word, prev, prev2))
+        left1 = context[i + 1].left1
+        left2 = context[i].left2
+        right1 = context[i + 3].right1
+        right2 = context[i + 4].right2
+        for j, w in zip(left1[0] + left2[0] + right1[0] + right2[0],
+                        left1[1] + left2[1] + right1[1] + right2[1]):
+            scores[j] += w
+        # The greatest label among the highest scores: the last slot holding it.
+        best = max(scores)
+        scores.reverse()
+        return self.labels[-1 - scores.index(best)]
+
+
+#: Jacobi rounds :class:`NumpyPerceptron` runs over a sentence before it hands the
+#: tokens still changing to :class:`ExactPerceptron`, one by one.
+JACOBI_ROUNDS = 8
+#: A score margin above ``MARGIN_FACTOR`` times the token's weight bound (plus
+#: ``MARGIN_FLOOR``) proves the order of additions cannot change the label: see the
+#: module docstring.
+MARGIN_FACTOR = 2.0**-44
+MARGIN_FLOOR = 2.0**-1000
+#: Where token i's neighbour features come from: context[i + offset] (START, tokens,
+#: END), column of :meth:`NumpyPerceptron.context_rows`.
+NEIGHBOUR_OFFSETS = (1, 1, 0, 3, 3, 4)
+#: The most memory, in bytes, :class:`NumpyPerceptron`'s tables may take; a larger
+#: model is tagged by :class:`ExactPerceptron`.  NLTK's English model's take 30 MiB.
+NUMPY_MEMORY = 256 * 2**20
+
+
+class NumpyPerceptron:
+    """``PerceptronTagger.tag``'s tags, with most scores added up by numpy in another
+    order and NLTK's own order kept wherever the order could change the label: see
+    the module docstring for why they are equal.
+
+    Needs numpy; serves a tagger for which :meth:`ExactPerceptron.serves` is true and
+    reads it when built, as :class:`ExactPerceptron` does.  Counts ``predicted``
+    (tokens predicted), ``fallbacks`` (predictions whose margin was too close to
+    call, computed in NLTK's order) and ``sequential`` (predictions left to NLTK's
+    order after a Jacobi iteration that did not settle or a close call that changed
+    a tag).  ``rounds``: Jacobi rounds per sentence before the tokens still changing
+    are left to NLTK's order.
+    """
+
+    def __init__(self, tagger: PerceptronTagger, cache_size: int = CACHE_SIZE,
+                 rounds: int = JACOBI_ROUNDS) -> None:
+        import numpy as np
+
+        self.np = np
+        self.rounds = rounds
+        self.exact = exact = ExactPerceptron(tagger, cache_size)
+        labels = exact.labels
+        #: Every tag a token can follow: the labels first (a label's id is its slot),
+        #: then the tag dictionary's other tags and the start markers.
+        self.vocabulary = labels + sorted(
+            {t for t in tagger.tagdict.values() if t}.union(START) - set(labels))
+        self.tag_ids = {tag: n for n, tag in enumerate(self.vocabulary)}
+        self.predicted = self.fallbacks = self.sequential = 0
+        self.rows, self.weights = self._matrix(tagger.model.weights, exact.slots)
+        #: Each row's largest weight magnitude (0.0 for row 0).
+        self.row_bounds = np.abs(self.weights).max(axis=1)
+        self.bias = self.rows.get("bias", 0)
+        self._pair_scores()
+        self.no_follow = bytes(4 * len(self.vocabulary))
+        self.follow_rows = self._follow_rows()
+        self.offsets = np.array(NEIGHBOUR_OFFSETS)
+        self.columns = np.arange(len(NEIGHBOUR_OFFSETS))
+        self.records = functools.lru_cache(cache_size)(self.new_record)
+        self.start = [self.context_rows(word) for word in START]
+        self.end = [self.context_rows(word) for word in END]
+
+    @staticmethod
+    def footprint(tagger: PerceptronTagger) -> int:
+        """An upper bound on the bytes of the tables built for ``tagger``: the weight
+        matrix, the tag-pair scores and the rows of ``i-1 tag+i word`` by word."""
+        classes = len(tagger.model.classes)
+        tags = len({t for t in tagger.tagdict.values() if t}.union(START, tagger.model.classes))
+        rows = len(tagger.model.weights) + 1
+        follow = sum(name.startswith("i-1 tag+i word ") for name in tagger.model.weights)
+        return 8 * (classes + 1) * (rows + tags * tags) + 4 * tags * follow
+
+    def _matrix(self, weights: dict[str, dict[str, float]],
+                slots: dict[str, int]) -> tuple[dict[str, int], Any]:
+        """Feature -> row, and the rows: the feature's weight of each label, by slot
+        (0.0 where it has none).  Row 0 is all zeros, for features the model lacks."""
+        rows: dict[str, int] = {}
+        at: list[int] = []
+        columns: list[int] = []
+        values: list[float] = []
+        for name, label_weights in weights.items():
+            terms = [(slots[label], float(w)) for label, w in label_weights.items()
+                     if label in slots]
+            if terms:
+                row = rows[name] = len(rows) + 1
+                at += [row] * len(terms)
+                columns += [j for j, _ in terms]
+                values += [w for _, w in terms]
+        matrix = self.np.zeros((len(rows) + 1, len(slots)))
+        matrix[at, columns] = values
+        return rows, matrix
+
+    def row(self, name: str) -> int:
+        return self.rows.get(name, 0)
+
+    def _pair_scores(self) -> None:
+        """For each pair of tag ids (prev, prev2): the scores of the three features of
+        the previous tags, and the sum of their rows' bounds."""
+        np, row, tags = self.np, self.row, self.vocabulary
+        first = np.array([row("i-1 tag " + p) for p in tags])
+        second = np.array([row("i-2 tag " + q) for q in tags])
+        both = np.array([[row("i tag+i-2 tag " + p + " " + q) for q in tags] for p in tags])
+        w, bound = self.weights, self.row_bounds
+        self.pair_scores = w[first][:, None, :] + w[second][None, :, :] + w[both]
+        self.pair_bounds = bound[first][:, None] + bound[second][None, :] + bound[both]
+
+    def _follow_rows(self) -> dict[str, bytes]:
+        """Normalized word -> the rows of its ``i-1 tag+i word`` features by previous
+        tag id, as int32 bytes; words without such features are absent.
+
+        A name is split at each space that leaves a known tag before it: should a tag
+        hold a space, one name can serve two (tag, word) pairs, and it serves both,
+        as NLTK's lookup of the joined name would."""
+        np, ids = self.np, self.tag_ids
+        prefix = "i-1 tag+i word "
+        table: dict[str, Any] = {}
+        for name, row in self.rows.items():
+            if not name.startswith(prefix):
+                continue
+            rest = name[len(prefix):]
+            at = rest.find(" ")
+            while at >= 0:
+                if rest[:at] in ids:
+                    word = rest[at + 1:]
+                    if word not in table:
+                        table[word] = np.zeros(len(ids), dtype=np.int32)
+                    table[word][ids[rest[:at]]] = row
+                at = rest.find(" ", at + 1)
+        return {word: rows.tobytes() for word, rows in table.items()}
+
+    def context_rows(self, normal: str) -> bytes:
+        """The int32 rows of the features a context word adds to its neighbours:
+        ``i-1 word``, ``i-1 suffix``, ``i-2 word``, ``i+1 word``, ``i+1 suffix``,
+        ``i+2 word`` (the order of :data:`NEIGHBOUR_OFFSETS`)."""
+        row, suffix = self.row, normal[-3:]
+        return array("i", [
+            row("i-1 word " + normal), row("i-1 suffix " + suffix), row("i-2 word " + normal),
+            row("i+1 word " + normal), row("i+1 suffix " + suffix), row("i+2 word " + normal),
+        ]).tobytes()
+
+    def new_record(self, word: str) -> tuple[str | None, bytes, bytes, bytes]:
+        """A token's tag in the tag dictionary; the int32 rows of its own features
+        (``i suffix``, ``i pref1``, ``i word``), of its neighbour features, and of its
+        ``i-1 tag+i word`` features by previous tag id."""
+        exact, row = self.exact, self.row
+        normal = exact.normalize(word)
+        own = array("i", [row("i suffix " + word[-3:]), row("i pref1 " + word[:1]),
+                          row("i word " + normal)]).tobytes()
+        return (exact.tagdict.get(word), own, self.context_rows(normal),
+                self.follow_rows.get(normal, self.no_follow))
+
+    def tags(self, tokens: list[str]) -> list[str]:
+        """The tag of each token, as ``[t for _, t in PerceptronTagger.tag(tokens)]``."""
+        np = self.np
+        records = list(map(self.records, tokens))
+        at = [i for i, record in enumerate(records) if not record[0]]
+        if not at:
+            return [record[0] for record in records]  # type: ignore[misc]
+        k = len(at)
+        self.predicted += k
+        ids = self.tag_ids
+        # tag_ids[i + 2] is token i's tag, after NLTK's prev2, prev at the start.
+        tag_ids = np.array([ids[START[1]], ids[START[0]]]
+                           + [ids[record[0]] if record[0] else 0 for record in records])
+        positions = np.array(at)
+        context = np.frombuffer(b"".join(self.start + [r[2] for r in records] + self.end),
+                                dtype=np.int32)
+        own = np.frombuffer(b"".join([records[i][1] for i in at]), dtype=np.int32)
+        static = np.concatenate([
+            own.reshape(k, 3),
+            context[(positions[:, None] + self.offsets) * 6 + self.columns],
+        ], axis=1)
+        follow = np.frombuffer(b"".join([records[i][3] for i in at]),
+                               dtype=np.int32).reshape(k, -1)
+        weights, bounds = self.weights, self.row_bounds
+        static_scores = weights[static].sum(axis=1) + weights[self.bias]
+        here = positions + 2
+        tag_ids[here] = static_scores.argmax(axis=1)
+        every = np.arange(k)
+        # Jacobi iteration: each round predicts every token from the tags of the last.
+        # Token i depends only on tokens before it, so after r rounds the first r
+        # predictions are final, and a round that changes nothing is NLTK's sequence.
+        settled, changed = k, every
+        for _ in range(self.rounds):
+            prev, prev2 = tag_ids[here - 1], tag_ids[here - 2]
+            follows = follow[every, prev]
+            scores = static_scores + self.pair_scores[prev, prev2] + weights[follows]
+            best = scores.argmax(axis=1)
+            changed = np.flatnonzero(best != tag_ids[here])
+            if not len(changed):
+                break
+            tag_ids[here] = best
+        else:
+            settled = int(changed[0])  # the predictions before it are a fixed point
+        return self._checked(tokens, at, tag_ids, scores, settled, bounds[static].sum(axis=1)
+                             + bounds[self.bias] + self.pair_bounds[prev, prev2]
+                             + bounds[follows])
+
+    def _checked(self, tokens: list[str], at: list[int], tag_ids: Any, scores: Any,
+                 settled: int, token_bounds: Any) -> list[str]:
+        """The tags, once each settled prediction's margin has been checked against its
+        bound, the close ones recomputed in NLTK's order, and the unsettled ones
+        computed in NLTK's order."""
+        np = self.np
+        vocabulary = self.vocabulary
+        tags = [vocabulary[t] for t in tag_ids[2:].tolist()]
+        close: list[int] = []
+        if scores.shape[1] > 1:  # (a single label is every prediction)
+            top = np.partition(scores[:settled], scores.shape[1] - 2, axis=1)
+            close = np.flatnonzero(
+                top[:, -1] - top[:, -2]
+                <= MARGIN_FACTOR * token_bounds[:settled] + MARGIN_FLOOR
+            ).tolist()
+        exact = self.exact
+        if close:
+            known = list(map(exact.word_features, tokens))
+            context = exact.start + known + exact.end
+        for n in close:
+            self.fallbacks += 1
+            i = at[n]
+            history = [START[1], START[0]] + tags[:i]
+            tag = exact.predict(tokens[i], i, context, history[-1], history[-2])
+            if tag != tags[i]:  # NLTK's label: the ones after it may change too
+                tags[i] = tag
+                settled = n + 1
+                break
+        if settled == len(at):
+            return tags
+        self.sequential += len(at) - settled
+        return exact.finish(tokens, tags[:at[settled]])
+
+
+def numpy_importable() -> bool:
+    """Whether numpy can be imported here (a worker's Python may lack it)."""
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def fast_path(tagger: object, use_numpy: bool = True) -> ExactPerceptron | NumpyPerceptron | None:
+    """The exact fast path for ``tagger``: :class:`NumpyPerceptron` when ``use_numpy``,
+    numpy can be imported and the model's tables fit in :data:`NUMPY_MEMORY`, else
+    :class:`ExactPerceptron`; None for a tagger neither serves (see
+    :meth:`ExactPerceptron.serves`), which NLTK's ``tag`` tags."""
+    if not ExactPerceptron.serves(tagger):
+        return None
+    assert isinstance(tagger, PerceptronTagger)  # serves() checked it
+    if use_numpy and numpy_importable() and NumpyPerceptron.footprint(tagger) <= NUMPY_MEMORY:
+        return NumpyPerceptron(tagger)
+    return ExactPerceptron(tagger)
 
 
 class Tag:
@@ -286,8 +588,10 @@ class Tag:
             self.tagger = build_chain(options["chain"])
         #: The tags of a token list: the exact fast path where it serves the model.
         self.tags: Callable[[list[str]], list[str]] = self.nltk_tags
-        if options.get("exact_fast", True) and ExactPerceptron.serves(self.tagger):
-            self.tags = ExactPerceptron(self.tagger).tags
+        fast = options.get("exact_fast", True) and fast_path(
+            self.tagger, options.get("numpy", True))
+        if fast:
+            self.tags = fast.tags
         mapping = options.get("mapping")
         #: The mapping to another tagset: tag -> target tag, and the target of any
         #: other tag (None: such a tag is an error).  Both None when tags are not mapped.

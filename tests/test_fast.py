@@ -42,7 +42,7 @@ from nlp_parallel.tasks import prepare
 from remote_tasks import lemmatize as remote_lemmatize
 from remote_tasks import stem as remote_stem
 from remote_tasks import tag as remote_tag
-from remote_tasks.tag import FEATURE_NAMES, ExactPerceptron
+from remote_tasks.tag import FEATURE_NAMES, ExactPerceptron, NumpyPerceptron
 
 EVERY_SENTENCE = os.environ.get("NLP_PARALLEL_EVERY_SENTENCE") == "1"
 CORPORA = ("treebank", "conll2000", "nps_chat", "state_union", "inaugural")
@@ -66,6 +66,11 @@ def nltk_tagger() -> PerceptronTagger:
 @pytest.fixture(scope="module")
 def exact(nltk_tagger: PerceptronTagger) -> ExactPerceptron:
     return ExactPerceptron(nltk_tagger)
+
+
+@pytest.fixture(scope="module")
+def with_numpy(nltk_tagger: PerceptronTagger) -> NumpyPerceptron:
+    return NumpyPerceptron(nltk_tagger)
 
 
 def nltk_tags(tagger: PerceptronTagger, tokens: list[str]) -> list[str]:
@@ -97,11 +102,13 @@ def test_feature_names_are_nltks_and_each_feature_counts_once(nltk_tagger):
 
 
 @pytest.mark.parametrize("name", CORPORA + tuple(SAMPLED))
-def test_fast_tags_equal_nltks_on_every_corpus(name, nltk_tagger, exact):
+def test_fast_tags_equal_nltks_on_every_corpus(name, nltk_tagger, exact, with_numpy):
     count = 0
     for sentence in corpus_sentences(name):
         tokens = list(sentence)
-        assert exact.tags(tokens) == nltk_tags(nltk_tagger, tokens), tokens
+        expected = nltk_tags(nltk_tagger, tokens)
+        assert exact.tags(tokens) == expected, tokens
+        assert with_numpy.tags(tokens) == expected, tokens
         count += 1
     assert count > 1000
 
@@ -161,9 +168,89 @@ def adversarial_sentences(seed: int = 17) -> list[list[str]]:
     return sentences
 
 
-def test_fast_tags_equal_nltks_on_adversarial_input(nltk_tagger, exact):
+def test_fast_tags_equal_nltks_on_adversarial_input(nltk_tagger, exact, with_numpy):
     for tokens in adversarial_sentences():
-        assert exact.tags(tokens) == nltk_tags(nltk_tagger, tokens), tokens
+        expected = nltk_tags(nltk_tagger, tokens)
+        assert exact.tags(tokens) == expected, tokens
+        assert with_numpy.tags(tokens) == expected, tokens
+
+
+def close_call_tagger() -> PerceptronTagger:
+    """A model whose scores for "xyz" are too close to call: NLTK adds
+    ``2**53 + 1.0`` first, which rounds to ``2**53``, so label A scores 0.0 and B, 0.5,
+    wins; in the other order ``1.0 - 2**53`` is exact and A scores 1.0.  After B, a
+    token's A and B tie (NLTK: the greater label, B); after A, A gets 3.0 more."""
+    big = 2.0**53
+    weights = {
+        "bias": {"A": big},
+        "i suffix xyz": {"A": 1.0},
+        "i pref1 x": {"B": 0.5},
+        "i-1 tag A": {"A": 3.0},
+        "i-1 tag B": {"B": -0.5},
+        "i word xyz": {"A": -big},
+    }
+    return PerceptronTagger.decode_json_obj([weights, {}, ["A", "B"]])
+
+
+def test_close_calls_are_recomputed_in_nltks_order(monkeypatch):
+    """Where another order of additions picks another label, the margin check sends
+    the token to NLTK's order; with the check disabled the numpy scores are wrong."""
+    big = 2.0**53
+    assert ((0.0 + big) + 1.0) + -big == 0.0 < 0.5 < (1.0 + -big) + big
+    tagger = close_call_tagger()
+    sentences = [["xyz"], ["xyz", "xyz", "xyz"], ["q", "xyz", "q", "xyz"], []]
+    expected = [nltk_tags(tagger, s) for s in sentences]
+    assert expected == [["B"], ["B", "B", "B"], ["A", "A", "A", "A"], []]
+    checked = NumpyPerceptron(tagger)
+    assert [checked.tags(s) for s in sentences] == expected
+    assert checked.fallbacks >= 4 and checked.sequential >= 1
+    assert [ExactPerceptron(tagger).tags(s) for s in sentences] == expected
+    monkeypatch.setattr(remote_tag, "MARGIN_FACTOR", 0.0)
+    monkeypatch.setattr(remote_tag, "MARGIN_FLOOR", 0.0)
+    unchecked = NumpyPerceptron(tagger)
+    assert unchecked.tags(["xyz"]) == ["A"] != expected[0]
+
+
+def test_ties_go_to_the_greatest_label_as_in_nltk():
+    weights = {"bias": {"A": 1.0, "B": 1.0, "C": 0.5}, "i word y": {"C": 0.5}}
+    tagger = PerceptronTagger.decode_json_obj([weights, {}, ["C", "A", "B"]])
+    sentences = [["x"], ["y"], ["x", "y", "x"]]
+    numpy_path = NumpyPerceptron(tagger)
+    assert [numpy_path.tags(s) for s in sentences] == [
+        nltk_tags(tagger, s) for s in sentences
+    ] == [["B"], ["C"], ["B", "C", "B"]]
+    # Each sentence's first tie changes numpy's first-found label to NLTK's, so the
+    # rest of that sentence goes to NLTK's order.
+    assert (numpy_path.fallbacks, numpy_path.sequential) == (3, 2)
+    # A single label is every prediction, with no margin to check.
+    weights = {"bias": {"A": 1.0}, "i word x": {"A": -3.0}}
+    single = PerceptronTagger.decode_json_obj([weights, {"y": "Q"}, ["A"]])
+    for tokens in (["x"], ["x", "y", "z"]):
+        assert NumpyPerceptron(single).tags(tokens) == nltk_tags(single, tokens)
+
+
+def test_unsettled_sentences_are_finished_in_nltks_order(nltk_tagger, with_numpy):
+    """One Jacobi round settles only the first prediction of a sentence; the rest go
+    to the pure-Python path, and the tags stay NLTK's."""
+    one_round = NumpyPerceptron(nltk_tagger, rounds=1)
+    for sentence in brown.sents()[:1000]:
+        tokens = list(sentence)
+        assert one_round.tags(tokens) == nltk_tags(nltk_tagger, tokens)
+    assert one_round.sequential > 1000
+    assert one_round.sequential < one_round.predicted
+
+
+def test_numpy_tables_stay_within_their_memory_bound(
+    nltk_tagger, with_numpy, monkeypatch
+):
+    arrays = (with_numpy.weights, with_numpy.pair_scores, with_numpy.row_bounds)
+    used = sum(a.nbytes for a in arrays)
+    used += sum(map(len, with_numpy.follow_rows.values()))
+    assert used <= NumpyPerceptron.footprint(nltk_tagger) <= remote_tag.NUMPY_MEMORY
+    # A model whose tables would not fit keeps to the pure-Python path.
+    monkeypatch.setattr(remote_tag, "NUMPY_MEMORY", used // 2)
+    assert type(remote_tag.fast_path(nltk_tagger)) is ExactPerceptron
+    assert type(remote_tag.fast_path(nltk_tagger, use_numpy=False)) is ExactPerceptron
 
 
 def test_small_caches_evict_and_stay_exact(nltk_tagger):
@@ -200,18 +287,38 @@ def test_universal_tagset_through_the_task_equals_nltk(nltk_tagger):
     task = prepare("tag", {"tagset": "universal"})
     # As a worker gets them: the model's JSON text decoded.
     options = {**task.options, "params": json.loads(task.options["params"].text)}
+    assert options["numpy"] is True
     fast_task = remote_tag.setup(options)
+    pure_task = remote_tag.setup({**options, "numpy": False})
     slow_task = remote_tag.setup({**options, "exact_fast": False})
-    assert (
-        fast_task.tags != fast_task.nltk_tags and slow_task.tags == slow_task.nltk_tags
-    )
+    assert isinstance(fast_task.tags.__self__, NumpyPerceptron)
+    assert isinstance(pure_task.tags.__self__, ExactPerceptron)
+    assert slow_task.tags == slow_task.nltk_tags
     for tokens in [list(s) for s in treebank.sents()[:1000]] + adversarial_sentences()[
         :500
     ]:
         expected = [
             map_tag("en-ptb", "universal", t) for t in nltk_tags(nltk_tagger, tokens)
         ]
-        assert fast_task(tokens) == expected == slow_task(tokens)
+        assert fast_task(tokens) == expected == pure_task(tokens) == slow_task(tokens)
+
+
+def test_without_numpy_the_pure_python_path_tags_the_same(nltk_tagger, monkeypatch):
+    """A worker whose Python lacks numpy (simulated: its import fails) tags with the
+    pure-Python exact path; so does ``use_numpy=False`` in the drop-in."""
+    options = {"params": list(nltk_tagger.encode_json_obj())}
+    with_numpy = remote_tag.setup(options)
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    without = remote_tag.setup(options)
+    assert isinstance(with_numpy.tags.__self__, NumpyPerceptron)
+    assert isinstance(without.tags.__self__, ExactPerceptron)
+    drop_in = fast.PerceptronTagger(use_numpy=False)
+    sentences = [list(s) for s in brown.sents()[:500]] + adversarial_sentences()[:200]
+    for tokens in sentences:
+        expected = nltk_tags(nltk_tagger, tokens)
+        assert without(tokens) == expected == with_numpy(tokens)
+    assert drop_in.tag_sents(sentences) == nltk_tagger.tag_sents(sentences)
+    assert type(drop_in._exact) is ExactPerceptron
 
 
 @pytest.fixture(scope="module")
@@ -230,6 +337,8 @@ def test_trained_model_shipped_through_the_research_api(trained):
         :300
     ]
     expected = [trained.tag(s) for s in sentences]
+    numpy_path = NumpyPerceptron(trained)
+    assert [list(zip(s, numpy_path.tags(s))) for s in sentences] == expected
     with ParallelTagger(specs=[("popen", 2)], tagger=trained) as parallel:
         assert parallel.tag_sents(sentences) == expected
     with ParallelTagger(
@@ -242,7 +351,7 @@ def test_serial_drop_in_tags_as_nltk(nltk_tagger, trained):
     tagger = fast.PerceptronTagger()
     sentences = [list(s) for s in brown.sents()[:2000]] + adversarial_sentences()[:300]
     assert tagger.tag_sents(sentences) == nltk_tagger.tag_sents(sentences)
-    assert tagger._exact is not None  # the fast path did the tagging
+    assert isinstance(tagger._exact, NumpyPerceptron)  # the fast path did the tagging
     tokens = sentences[0]
     assert tagger.tag(tokens, return_conf=True) == nltk_tagger.tag(
         tokens, return_conf=True
@@ -472,6 +581,14 @@ def test_exact_fast_is_documented_and_checked(capsys):
         "stem",
         "lemmatize",
     ]
+    assert [t for t, names in options.items() if "numpy" in names] == ["tag"]
+    assert prepare("tag", {"numpy": False}).options["numpy"] is False
+    with pytest.raises(ConfigError, match=r"^options\.numpy: expected true or false"):
+        prepare("tag", {"numpy": "no"})
+    with pytest.raises(ConfigError, match=r"^numpy: expected true or false"):
+        ParallelTagger(
+            specs=[("popen", 1)], tagger=PerceptronTagger(load=False), numpy="no"
+        )
     with pytest.raises(
         ConfigError,
         match=r"^options\.steps\[1\]\.options\.exact_fast: "

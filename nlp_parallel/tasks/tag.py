@@ -48,6 +48,9 @@ OPTIONS = {
     "TRAIN: {corpus: NAME, fileids: [...], categories: [...], start: N, limit: N}",
     "exact_fast": "tag with the perceptron's exact fast path, the same tags as NLTK's "
     "PerceptronTagger.tag (default true); false runs NLTK's tag",
+    "numpy": "with exact_fast, add the perceptron's scores with numpy where a worker has "
+    "it, redoing in NLTK's order each prediction too close to call (default true; the "
+    "same tags); false keeps the pure-Python exact path",
 }
 MODEL_CHOICES = ("perceptron", "chain")
 SEQUENTIAL = ("regexp", "default", "unigram", "bigram", "trigram", "ngram", "affix")
@@ -85,6 +88,7 @@ def build(options: OptionReader) -> dict[str, Any]:
         result["mapping"] = _tagset_mapping(options, source, tagset)
         result["strip_suffix"] = source == "ru-rnc-new"  # NLTK maps "S=m" as "S"
     result["exact_fast"] = options.boolean("exact_fast", True)
+    result["numpy"] = options.boolean("numpy", True)
     return result
 
 
