@@ -19,8 +19,9 @@ Each round runs every variant in turn, so that a slow spell of a shared machine
 slows all alike; the table gives medians of ``--repeat`` rounds.  Wall time runs
 from the process's start until its result is there (for (c), until the command has
 written its file and returns); what a process does after that to have its result
-checked is not timed.  Peak memory is the driver's own (``ru_maxrss`` of the
-process, its workers not included).  Every round, every variant's ``most_common()``
+checked is not timed.  Peak memory and CPU time are the driver's own
+(``ru_maxrss`` and user + system time of the process, its workers not included);
+"all CPU" adds that of the descendants it has waited for by then (its workers).  Every round, every variant's ``most_common()``
 (read back with ``nlp_parallel.load_counts`` for the files) must equal the serial
 ``FreqDist``'s, order of ties included, or the script stops.
 
@@ -83,7 +84,9 @@ def count_file(fileid: str) -> tuple[Counter, str | None, str | None]:
     import nltk
     from nltk.corpus import brown
 
-    words = list(brown.words(fileid))
+    # Through an iterator: list() of the view itself would first ask its len(),
+    # which reads the whole file once more.
+    words = list(iter(brown.words(fileid)))
     if not words:
         return Counter(), None, None
     return Counter(nltk.bigrams(words)), words[0], words[-1]
@@ -144,7 +147,8 @@ def api(workers: int) -> object:
 
 def child(args: argparse.Namespace) -> None:
     """Run one variant; print when its result was there (``time.monotonic``, which
-    the parent shares), the peak memory until then, and its result's digest."""
+    the parent shares), this process's peak memory and CPU time until then, its
+    CPU time with that of the workers it has waited for, and its result's digest."""
     runs: dict[str, Callable[[], object]] = {
         "serial": serial,
         "serial_json": lambda: serial_json(args.out),
@@ -154,12 +158,17 @@ def child(args: argparse.Namespace) -> None:
     }
     result = runs[args.child]()
     done = time.monotonic()
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     if isinstance(result, str):  # a file the variant wrote
         from nlp_parallel import load_counts
 
         result = load_counts(result)
-    print(json.dumps({"done": done, "peak_mib": peak_mib, "digest": digest(result)}))
+    print(json.dumps({"done": done, "peak_mib": usage.ru_maxrss / 1024,
+                      "cpu": usage.ru_utime + usage.ru_stime,
+                      "all_cpu": (usage.ru_utime + usage.ru_stime
+                                  + children.ru_utime + children.ru_stime),
+                      "digest": digest(result)}))
 
 
 def digest(fd) -> str:
@@ -227,13 +236,15 @@ def main() -> None:
     walls = {name: statistics.median(r["wall"] for r in runs[name]) for name in VARIANTS}
     base = walls["serial"]
     print(f"\n  {'method':<58}{'wall s':>8}{'min-max s':>13}{'vs serial':>11}"
-          f"{'peak MiB':>10}")
+          f"{'driver CPU s':>14}{'all CPU s':>11}{'peak MiB':>10}")
     for name, label in VARIANTS.items():
         times = [r["wall"] for r in runs[name]]
         peak = statistics.median(r["peak_mib"] for r in runs[name])
+        cpu = statistics.median(r["cpu"] for r in runs[name])
+        all_cpu = statistics.median(r["all_cpu"] for r in runs[name])
         label = label.format(n=args.workers, chunksize=args.chunksize)
         print(f"  {label:<58}{walls[name]:>8.3f}{min(times):>6.2f}-{max(times):<6.2f}"
-              f"{base / walls[name]:>10.2f}x{peak:>10.1f}")
+              f"{base / walls[name]:>10.2f}x{cpu:>14.2f}{all_cpu:>11.2f}{peak:>10.1f}")
     print(f"  (every round, every variant's most_common() equal to the serial FreqDist's; "
           f"load average now {load_average()})")
 
