@@ -21,9 +21,10 @@ from the process's start until its result is there (for (c), until the command h
 written its file and returns); what a process does after that to have its result
 checked is not timed.  Peak memory and CPU time are the driver's own
 (``ru_maxrss`` and user + system time of the process, its workers not included);
-"all CPU" adds that of the descendants it has waited for by then (its workers).  Every round, every variant's ``most_common()``
-(read back with ``nlp_parallel.load_counts`` for the files) must equal the serial
-``FreqDist``'s, order of ties included, or the script stops.
+"all CPU" adds that of the descendants it has waited for by then (its workers).
+Every round, every variant's ``most_common()`` (read back with
+``nlp_parallel.load_counts`` for the files) must equal the serial ``FreqDist``'s,
+order of ties included, or the script stops.
 
     python benchmarks/bench_count.py [--repeat 5] [--workers 2] [--chunksize 25]
 
@@ -45,6 +46,10 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from operator import itemgetter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # each variant imports NLTK itself, inside its timing
+    from nltk.probability import FreqDist
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -60,14 +65,14 @@ VARIANTS = {
 
 # -- the variants, each run in a process of its own ---------------------------------
 
-def serial() -> object:
+def serial() -> FreqDist:
     import nltk
     from nltk.corpus import brown
 
     return nltk.FreqDist(nltk.bigrams(brown.words()))
 
 
-def serial_json(out: str) -> object:
+def serial_json(out: str) -> str:
     """The serial count, written with the job file's layout: most frequent first,
     equal counts in the order of their first occurrence (a stable sort)."""
     fd = serial()
@@ -92,7 +97,7 @@ def count_file(fileid: str) -> tuple[Counter, str | None, str | None]:
     return Counter(nltk.bigrams(words)), words[0], words[-1]
 
 
-def pool(workers: int, chunksize: int) -> object:
+def pool(workers: int, chunksize: int) -> FreqDist:
     """Files counted in a forked ``Pool``, merged in file order as they come; the
     bigram that runs from one file into the next is counted between them, where the
     serial count first meets it, so the merged ``FreqDist`` equals the serial one,
@@ -125,7 +130,7 @@ output: {{path: {out}, format: json}}
 """
 
 
-def job(path: str, out: str) -> object:
+def job(path: str, out: str) -> str:
     """``python -m nlp_parallel run JOB --quiet --overwrite``, in this process; the
     job writes ``out``."""
     import runpy
@@ -139,7 +144,7 @@ def job(path: str, out: str) -> object:
     return out
 
 
-def api(workers: int) -> object:
+def api(workers: int) -> FreqDist:
     import nlp_parallel
 
     return nlp_parallel.freq_dist("brown", n=2, specs=[("popen", workers)])
@@ -171,7 +176,7 @@ def child(args: argparse.Namespace) -> None:
                       "digest": digest(result)}))
 
 
-def digest(fd) -> str:
+def digest(fd: FreqDist) -> str:
     """``most_common()`` of ``fd`` hashed: equal digests, equal FreqDists with equal
     ranking (equal counts in the same order of first occurrence)."""
     ranked = json.dumps([[list(key), count] for key, count in fd.most_common()])
