@@ -29,6 +29,7 @@ CELL_TIMEOUT = 120
 SHOWN = {
     "01_tour.ipynb": {"image/png": 2},
     "02_jobs.ipynb": {"application/vnd.jupyter.widget-view+json": 2},
+    "03_counts.ipynb": {"image/png": 1},
 }
 
 
