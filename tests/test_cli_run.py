@@ -89,6 +89,8 @@ def test_the_installed_command_runs_a_job(tmp_path):
     ("conll2000_chunk_regexp.yaml", []),
     ("conll2000_chunk_trained.yaml", []),
     ("state_union_pipeline.yaml", []),
+    ("brown_news_collocations.yaml", []),
+    ("brown_tags_by_category.yaml", []),
     ("ssh_cluster.yaml", ["--specs", "2*popen"]),
     ("slurm_tag.yaml", ["--specs", "2*popen"]),
 ])
