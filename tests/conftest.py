@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -73,6 +74,28 @@ def start_driver(job: Path, *args: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         preexec_fn=sigint_as_at_a_terminal,
     )
+
+
+def gated_job(tmp_path: Path, read: str, gate: Path, first: str, limit: int = 20_000,
+              where: str = "specs: [[popen, 2]]") -> Path:
+    """A job over brown's sentences whose task (``remote_modules.gated``, copied
+    beside the job, where a driver of its own finds it) waits at file ``first``
+    while ``gate`` exists, writing ``gated.jsonl``: a run stopped there is stopped
+    mid-run, however fast the machine."""
+    shutil.copyfile(Path(__file__).parent / "remote_modules" / "gated.py",
+                    tmp_path / "gated_task.py")
+    path = tmp_path / "gated.yaml"
+    path.write_text("\n".join([
+        f"corpus: {{name: brown, view: sents, limit: {limit}}}",
+        "task:",
+        "  name: module",
+        "  module: gated_task",
+        f"  options: {{gate: {gate}, from: {first}}}",
+        where,
+        f"read: {read}",
+        f"output: {{path: {tmp_path / 'gated.jsonl'}}}",
+        ""]))
+    return path
 
 
 def checkpointed(output: Path) -> int:

@@ -29,7 +29,7 @@ from nlp_parallel.cli import main  # noqa: E402
 from nlp_parallel.jobs import load_job  # noqa: E402
 from nlp_parallel.runner import run_job  # noqa: E402
 
-from conftest import checkpointed, start_driver, wait_gone  # noqa: E402
+from conftest import checkpointed, gated_job, start_driver, wait_gone  # noqa: E402
 
 POISON_INDEX, POISON_WORD = 152, "Appellate"  # the only treebank sentence of 400 with it
 BROWN = 6_000
@@ -339,15 +339,18 @@ def test_driver_killed_then_resumed_gives_identical_bytes(tmp_path, cluster, exe
 
 @pytest.mark.parametrize("sig, code, said", [(signal.SIGTERM, 143, "terminated"),
                                              (signal.SIGINT, 130, "interrupted")])
-def test_signal_stops_a_local_cluster_and_keeps_output_resumable(sig, code, said, tmp_path,
-                                                                 execnet_outputs):
+def test_signal_stops_a_local_cluster_and_keeps_output_resumable(sig, code, said, tmp_path):
     """Ctrl-C or SIGTERM: the driver stops its LocalCluster and what runs on it, and
-    the output resumes to the execnet bytes."""
-    job = write_job(tmp_path, "brown", "dask: {local: 2}", *BROWN_TAG)
-    output = tmp_path / "brown.jsonl"
+    the output resumes to the bytes of an uninterrupted run."""
+    gate = tmp_path / "gate"
+    job = gated_job(tmp_path, "workers", gate, "ca20", limit=BROWN, where="dask: {local: 2}")
+    output, reference = tmp_path / "gated.jsonl", tmp_path / "reference.jsonl"
+    assert main(["run", str(job), "--output", str(reference), "--quiet"]) == 0  # no gate
+    gate.touch()  # the run waits once it reaches ca20, after about 2,000 sentences
     proc = start_driver(job)
+    part = tmp_path / ".gated.jsonl.part"
     deadline = time.monotonic() + 120
-    while checkpointed(output) < BROWN // 10:
+    while not part.exists() or not part.stat().st_size:  # under way, and cannot end
         assert proc.poll() is None, f"the run ended early: {proc.stderr.read()}"
         assert time.monotonic() < deadline, "no progress"
         time.sleep(0.05)
@@ -358,8 +361,10 @@ def test_signal_stops_a_local_cluster_and_keeps_output_resumable(sig, code, said
     assert f"{said}; workers stopped" in err and f"run {job} --resume" in err
     assert "Traceback" not in err
     assert wait_gone(processes, 10.0) == []
+    assert checkpointed(output) > 0 and not output.exists()
+    gate.unlink()
     assert main(["run", str(job), "--resume", "--quiet"]) == 0
-    assert output.read_bytes() == execnet_outputs["brown"]
+    assert output.read_bytes() == reference.read_bytes()
 
 
 # -- the research API ------------------------------------------------------------------------

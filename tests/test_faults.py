@@ -21,7 +21,7 @@ from nlp_parallel.cli import main
 from nlp_parallel.jobs import load_job
 from nlp_parallel.runner import run_job
 
-from conftest import checkpointed, interrupted, start_driver, wait_gone, workers
+from conftest import checkpointed, gated_job, interrupted, start_driver, wait_gone, workers
 
 BROWN = 20_000
 POISON_INDEX, POISON_WORD = 152, "Appellate"  # the only treebank sentence of 400 with it
@@ -155,11 +155,14 @@ def test_driver_killed_again_and_again(read, tmp_path, clean_brown):
 @READS
 @pytest.mark.parametrize("sig, code, said", [(signal.SIGTERM, 143, "terminated"),
                                              (signal.SIGINT, 130, "interrupted")])
-def test_signal_stops_workers_and_keeps_output_resumable(sig, code, said, read, tmp_path,
-                                                         clean_brown):
-    job, output = brown_job(tmp_path, read=read), tmp_path / "brown.jsonl"
+def test_signal_stops_workers_and_keeps_output_resumable(sig, code, said, read, tmp_path):
+    gate = tmp_path / "gate"
+    job, output = gated_job(tmp_path, read, gate, "cf01"), tmp_path / "gated.jsonl"
+    reference = tmp_path / "reference.jsonl"
+    assert main(["run", str(job), "--output", str(reference), "--quiet"]) == 0  # no gate
+    gate.touch()  # the run waits once it reaches cf01, after 15,280 sentences
     proc = start_driver(job)
-    wait_for_checkpoint(output, 3000, proc)
+    wait_for_part(output, 1, proc)  # items written: the run is under way, and cannot end
     processes = descendants(proc)
     proc.send_signal(sig)
     assert proc.wait(30) == code
@@ -167,14 +170,15 @@ def test_signal_stops_workers_and_keeps_output_resumable(sig, code, said, read, 
     assert f"{said}; workers stopped" in err and f"run {job} --resume" in err
     assert "Traceback" not in err
     assert wait_gone(processes, 5.0) == []
-    assert checkpointed(output) >= 3000 and not output.exists()
+    assert checkpointed(output) > 0 and not output.exists()
     saved = json.loads(Path(f"{output}.checkpoint").read_text())
     assert saved["last_index"] == saved["items"] - 1
     part = output.with_name(f".{output.name}.part")
     assert part.stat().st_size == saved["offset"], "a clean stop records all it wrote"
     assert len(part.read_bytes().splitlines()) == saved["items"]
+    gate.unlink()
     assert main(["run", str(job), "--resume", "--quiet"]) == 0
-    assert output.read_bytes() == clean_brown
+    assert output.read_bytes() == reference.read_bytes()
 
 
 # -- resuming ---------------------------------------------------------------------------
