@@ -22,7 +22,7 @@ import csv
 import json
 from collections import Counter
 from operator import itemgetter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 from nltk.collocations import BigramCollocationFinder, TrigramCollocationFinder
@@ -179,7 +179,7 @@ class Counts:
                     isinstance(s, str) for fd in cfd.values() for s in fd):
                 doc["counts"] = {c: dict(ranked(cfd[c], top)) for c in conditions}
             else:
-                doc["counts"] = [[_json_key(c), _json_key(s), n] for c in conditions
+                doc["counts"] = [[c, s, n] for c in conditions  # tuples: JSON lists
                                  for s, n in ranked(cfd[c], top)]
         elif kind == "collocations":
             finder = self.finder()
@@ -238,10 +238,6 @@ def ranked(fd: Mapping[Any, int], top: int | None) -> list[tuple[Any, int]]:
     count, so every run writes the same bytes; the first ``top`` of them."""
     items = sorted(fd.items(), key=itemgetter(1), reverse=True)  # stable
     return items if top is None else items[:top]
-
-
-def _json_key(key: Any) -> Any:
-    return [_json_key(k) for k in key] if isinstance(key, tuple) else key
 
 
 def _table(items: list[tuple[Any, int]]) -> dict[str, int] | list[tuple[Any, int]]:
@@ -303,9 +299,5 @@ def _counter(table: dict[str, int] | list[list[Any]]) -> Counter[Any]:
     if isinstance(table, dict):
         return Counter(table)
     return Counter({unit_key(key): count for key, count in table})
-
-
-#: Writes a count's file to an open stream (``Counts.write`` with its format and top).
-Render = Callable[[IO[str]], None]
 
 __all__ = ["FORMATS", "Counts", "load_counts", "ranked"]

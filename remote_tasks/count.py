@@ -69,6 +69,13 @@ def unit_key(value: Any) -> Key:
     return tuple(unit_key(v) for v in value) if isinstance(value, list) else value
 
 
+def windowed(options: dict[str, Any]) -> bool:
+    """Whether a count runs windows along the whole stream (collocations, n-grams
+    across sentences), which pieces join at their ends."""
+    return options["count"] == "collocations" or (
+        options["count"] == "ngrams" and options.get("span", "corpus") == "corpus")
+
+
 class Windows:
     """What a window of the stream adds, as NLTK counts it.
 
@@ -138,8 +145,7 @@ class Windows:
             return
         size = self.size
         if self.kind != "ngrams" and None in units[:starts + size - 1]:
-            for i in range(starts):
-                self.add(tuple(units[i:i + size]))
+            self.run_padded(units, starts)
             return
         # Column d holds the units d places after each window's first.
         columns = [units[d:starts + d] for d in range(size)]
@@ -217,8 +223,7 @@ class Count:
         self.units = Units(options)
         self.categories = options.get("categories") or {}
         self.span = options.get("span", "corpus")
-        self.windowed = self.kind == "collocations" or (
-            self.kind == "ngrams" and self.span == "corpus")
+        self.windowed = windowed(options)
         if self.kind == "ngrams" and self.span == "sentence":
             from nltk.util import ngrams  # a worker's NLTK; the driver checked the options
 
@@ -334,8 +339,7 @@ class Merge:
         self.items = 0
         self.units = 0
         self.counts: Counter[Any] = Counter()
-        self.windowed = self.kind == "collocations" or (
-            self.kind == "ngrams" and options.get("span", "corpus") == "corpus")
+        self.windowed = windowed(options)
         self.windows = Windows(options) if self.windowed else None
         self.tables = (self.windows.tables() if self.windows is not None
                        else {"counts": self.counts})
