@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -46,7 +48,6 @@ def sigint_as_at_a_terminal() -> None:
     """For ``preexec_fn``: a child that Ctrl-C reaches, even when the tests run as a
     background job of a non-interactive shell, whose children inherit SIGINT ignored
     (Python then leaves it ignored instead of raising KeyboardInterrupt)."""
-    import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
@@ -74,6 +75,23 @@ def start_driver(job: Path, *args: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         preexec_fn=sigint_as_at_a_terminal,
     )
+
+
+def killing_a_worker(children: Callable[[], list[int]], after: int
+                     ) -> tuple[Callable[[int], None], list[int]]:
+    """A ``progress`` callback that SIGKILLs one worker (found among ``children()``)
+    once ``after`` items are written, and the list it puts that worker's pid in."""
+    killed: list[int] = []
+    written = 0
+
+    def progress(count: int) -> None:
+        nonlocal written
+        written += count
+        if not killed and written >= after:
+            killed.append(workers(children())[0])
+            os.kill(killed[0], signal.SIGKILL)
+
+    return progress, killed
 
 
 def gated_job(tmp_path: Path, read: str, gate: Path, first: str, limit: int = 20_000,

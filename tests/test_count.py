@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import os
 import random
 import signal
 import subprocess
@@ -36,7 +35,7 @@ from nlp_parallel.jobs import load_job
 from nlp_parallel.runner import run_job
 from remote_tasks.count import Count, Merge
 
-from conftest import start_driver, workers
+from conftest import killing_a_worker, start_driver
 
 SPECS = [("popen", 2)]
 
@@ -298,15 +297,7 @@ def bigram_job(tmp_path: Path, read: str = "workers") -> Path:
 @pytest.mark.parametrize("read", ["workers", "driver"])
 def test_worker_killed_mid_count_counts_each_sentence_once(read, tmp_path, clean_bigrams,
                                                            no_orphans):
-    killed: list[int] = []
-    written = 0
-
-    def progress(count: int) -> None:
-        nonlocal written
-        written += count
-        if not killed and written >= 2_000:
-            killed.append(workers(no_orphans())[0])
-            os.kill(killed[0], signal.SIGKILL)
+    progress, killed = killing_a_worker(no_orphans, 2_000)
 
     summary = run_job(load_job(str(bigram_job(tmp_path, read))), progress)
     assert killed and sum(summary.restarts.values()) == 1

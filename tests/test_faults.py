@@ -6,7 +6,6 @@ duplicated, no process left behind."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -21,7 +20,8 @@ from nlp_parallel.cli import main
 from nlp_parallel.jobs import load_job
 from nlp_parallel.runner import run_job
 
-from conftest import checkpointed, gated_job, interrupted, start_driver, wait_gone, workers
+from conftest import (checkpointed, gated_job, interrupted, killing_a_worker, start_driver,
+                      wait_gone, workers)
 
 BROWN = 20_000
 POISON_INDEX, POISON_WORD = 152, "Appellate"  # the only treebank sentence of 400 with it
@@ -87,15 +87,7 @@ def descendants(proc: subprocess.Popen) -> list[int]:
 @READS
 @pytest.mark.parametrize("at", [500, 10_000, 19_000])
 def test_worker_killed_mid_job_loses_nothing(at, read, tmp_path, clean_brown, no_orphans):
-    killed: list[int] = []
-    written = 0
-
-    def progress(count: int) -> None:
-        nonlocal written
-        written += count
-        if not killed and written >= at:
-            killed.append(workers(no_orphans())[0])
-            os.kill(killed[0], signal.SIGKILL)
+    progress, killed = killing_a_worker(no_orphans, at)
 
     summary = run_job(load_job(str(brown_job(tmp_path, read=read))), progress)
     assert killed and sum(summary.restarts.values()) == 1

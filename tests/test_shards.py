@@ -5,8 +5,6 @@ inside shards keep their promises."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -14,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import wait_gone, workers
+from conftest import killing_a_worker, wait_gone
 
 from nlp_parallel import GatewayPool
 from nlp_parallel.cli import main
@@ -356,15 +354,7 @@ def test_worker_killed_while_holding_a_shard(tmp_path, no_orphans, monkeypatch):
         """
     clean_job = load_job(str(job_text(tmp_path, "clean", body, "driver")))
     run_job(clean_job)
-    killed: list[int] = []
-    written = 0
-
-    def progress(count: int) -> None:
-        nonlocal written
-        written += count
-        if not killed and written >= 2000:
-            killed.append(workers(no_orphans())[0])
-            os.kill(killed[0], signal.SIGKILL)
+    progress, killed = killing_a_worker(no_orphans, 2000)
 
     job = load_job(str(job_text(tmp_path, "killed", body, "workers")))
     summary = run_job(job, progress)
