@@ -32,7 +32,9 @@ JSONL), so each piece holds whole blocks and yields the same items in the same o
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import gc
 import importlib
 import io
 import json
@@ -178,6 +180,120 @@ def jsonl_records(
             yield {"tokens": value["tokens"]}
 
 
+# --- tagged text, read without NLTK's stream reader --------------------------------------
+
+#: Characters besides ``\n`` at which NLTK's stream reader also ends a line (it splits
+#: with ``str.splitlines``); a text with any of them is left to NLTK's reader.
+LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+#: Codecs whose text decoded whole equals NLTK's stream reader's, chunk by chunk:
+#: no byte order mark it would drop, no state from one chunk to the next.
+WHOLE_CODECS = frozenset(
+    ["ascii", "utf-8", "latin-1"]
+    + ["iso8859-%d" % number for number in range(1, 17)]
+    + ["cp%d" % number for number in range(1250, 1259)]
+)
+
+#: The views of ``TaggedCorpusReader`` read directly.
+TAGGED_VIEWS = ("sents", "tagged_sents", "words", "paras")
+
+
+def direct_tagged(recipe: Mapping[str, Any]) -> str | None:
+    """The separator of word and tag when ``recipe`` reads NLTK's own
+    ``TaggedCorpusReader`` with its default tokenizers and block reader (plain data
+    cannot name others) in one of :data:`TAGGED_VIEWS`, else None."""
+    kwargs = recipe.get("kwargs") or {}
+    sep = kwargs.get("sep", "/")
+    if (recipe.get("read") == "view" and recipe.get("module") == "nltk.corpus.reader.tagged"
+            and recipe.get("class") == "TaggedCorpusReader" and set(kwargs) <= {"sep", "tagset"}
+            and recipe.get("view") in TAGGED_VIEWS and isinstance(sep, str) and sep):
+        return sep
+    return None
+
+
+def decoded_lines(blob: bytes, encoding: str | None) -> str | None:
+    """``blob`` as text whose lines NLTK's stream reader would end only at ``\\n``
+    and whose whitespace ``str.split()`` splits at as NLTK's tokenizer does; or None
+    (another codec, bytes it cannot decode, a byte order mark, another line break,
+    whitespace the two disagree on): such a piece is left to NLTK's reader, errors
+    and all."""
+    try:
+        if encoding is None or codecs.lookup(encoding).name not in WHOLE_CODECS:
+            return None
+        text = blob.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        return None
+    if text.startswith("\ufeff") or any(char in text for char in LINE_BREAKS):
+        return None
+    if not all(map(_splits_alike, set(text))):
+        return None
+    return text
+
+
+#: Character -> whether ``str.split()`` and NLTK's ``WhitespaceTokenizer`` agree on
+#: it.  They need not: NLTK compiles ``\s`` with the ``regex`` module, whose
+#: whitespace is Unicode's (not ``\x1f``, which ``str.isspace`` counts), and that
+#: may change with the module's version; so each character is asked of NLTK's own.
+_SPLITS_ALIKE: dict[str, bool] = {}
+
+
+def _splits_alike(char: str) -> bool:
+    alike = _SPLITS_ALIKE.get(char)
+    if alike is None:
+        from nltk.tokenize import WhitespaceTokenizer
+
+        split_by_nltk = len(WhitespaceTokenizer().tokenize("a" + char + "a")) == 2
+        alike = _SPLITS_ALIKE[char] = split_by_nltk == char.isspace()
+    return alike
+
+
+def tagged_records(text: str, view: str, sep: str, fileid: str) -> list[Record]:
+    """The records ``TaggedCorpusReader`` gives for ``view`` of ``text``, each with
+    ``fileid``; ``text`` is a file's whole blocks, as :func:`decoded_lines` passes it.
+
+    As NLTK reads it: ``read_blankline_block`` takes the lines up to a line whose
+    ``strip()`` is empty, ``RegexpTokenizer("\\n", gaps=True)`` makes each line of a
+    block a sentence, ``WhitespaceTokenizer`` splits it where ``\\s+`` matches (here
+    ``str.split()``, which :func:`decoded_lines` has found to split alike), and
+    ``str2tuple`` splits each token at its last ``sep`` into the word and the tag
+    upper-cased (no ``sep``: the token and None).  So the sentences are the lines
+    with a token, the paragraphs the runs of such lines.  Built whole with the cyclic
+    collector paused: the records hold only strings, and its passes over the growing
+    lists cost more than the reading."""
+    records: list[Record] = []
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        para: list[str] = []
+        for line in text.split("\n"):
+            tokens = line.split()
+            if not tokens:
+                if para:
+                    records.append({"fileid": fileid, "tokens": para})
+                    para = []
+                continue
+            if view == "tagged_sents":
+                parts = [token.rpartition(sep) for token in tokens]
+                records.append({
+                    "fileid": fileid,
+                    "tokens": [word if found else tag for word, found, tag in parts],
+                    "tags": [tag.upper() if found else None for _, found, tag in parts]})
+                continue
+            words = [token[:at] if (at := token.rfind(sep)) >= 0 else token for token in tokens]
+            if view == "sents":
+                records.append({"fileid": fileid, "tokens": words})
+            elif view == "words":
+                records.extend({"fileid": fileid, "tokens": [word]} for word in words)
+            else:
+                para.extend(words)
+        if para:
+            records.append({"fileid": fileid, "tokens": para})
+    finally:
+        if was:
+            gc.enable()
+    return records
+
+
 # --- Punkt without NLTK data -----------------------------------------------------------
 
 
@@ -245,14 +361,19 @@ class ShardReader:
     yields for its items.  Makes its temporary directory at the first read;
     :meth:`close` removes it."""
 
-    def __init__(self, recipe: dict[str, Any]) -> None:
+    def __init__(self, recipe: dict[str, Any], direct: bool = True) -> None:
         self.recipe = recipe
+        #: Whether plain tagged text is read directly (:func:`tagged_records`);
+        #: False always goes through NLTK's reader (for comparing the two).
+        self.direct = direct
         self._root: str | None = None
         self._punkt: Any = None
 
     def read(self, shard: dict[str, Any], blobs: list[bytes]) -> Iterator[Record]:
         """Records ``{"fileid", ...}`` of the shard, in corpus order, exactly as
-        ``Corpus.items()`` yields them.  Raises :class:`BadData` on bad user data;
+        ``Corpus.items()`` yields them.  NLTK's plain tagged text is read directly
+        (:func:`tagged_records`), a shard with any piece that is not plain enough
+        for that by NLTK's reader.  Raises :class:`BadData` on bad user data;
         other errors (NLTK's, on a named corpus) propagate.  Close the iterator, or
         read it to the end, to remove the files and the sandbox entry it made."""
         pieces = shard["pieces"]
@@ -263,6 +384,14 @@ class ShardReader:
                 for record in self._jsonl(piece, blob):
                     yield {"fileid": piece["fileid"], **record}
             return
+        sep = direct_tagged(self.recipe) if self.direct else None
+        if sep is not None:
+            texts = [decoded_lines(blob, piece.get("encoding", self.recipe["encoding"]))
+                     for piece, blob in zip(pieces, blobs)]
+            if all(text is not None for text in texts):
+                for piece, text in zip(pieces, texts):
+                    yield from tagged_records(text, self.recipe["view"], sep, piece["fileid"])  # type: ignore[arg-type]
+                return
         root = self._directory()
         written = [self._write(root, piece["fileid"], blob) for piece, blob in zip(pieces, blobs)]
         try:

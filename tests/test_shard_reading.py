@@ -276,7 +276,7 @@ def test_the_remote_module_imports_only_the_standard_library_and_parses_as_pytho
 
 
 def test_the_reader_cleans_up_after_itself(tmp_path):
-    with corpus_of({"name": "brown", "view": "words", "fileids": ["ca01"]}) as corpus:
+    with corpus_of({"name": "conll2000", "view": "words", "fileids": ["test.txt"]}) as corpus:
         plan = planned(corpus, SHARD_BYTES)
         reader = ShardReader(plan.recipe)
         before = list(nltk.data.path)
@@ -293,7 +293,7 @@ def test_the_reader_cleans_up_after_itself(tmp_path):
 
 
 def test_a_fileid_may_not_leave_the_temporary_directory():
-    with corpus_of({"name": "brown", "view": "words", "fileids": ["ca01"]}) as corpus:
+    with corpus_of({"name": "conll2000", "view": "words", "fileids": ["test.txt"]}) as corpus:
         plan = planned(corpus, SHARD_BYTES)
         reader = ShardReader(plan.recipe)
         try:
@@ -503,3 +503,112 @@ def test_read_locally_raises_the_drivers_message(tmp_path):
         finally:
             plan.close()
     assert str(info.value) == expected
+
+
+# --- tagged text read directly -----------------------------------------------------------
+
+#: Tokens NLTK's str2tuple splits in every way: no separator, several, at either end,
+#: lower-case and non-ASCII tags, non-ASCII words.
+ODD_TOKENS = ["a/b", "a/b/c", "/", "x/", "/x", "plain", "low/nn", "Mü/ßx", "é/é", "//", "a//b",
+              "_", "a_b", "a_b_C", "x__y", "日本/名詞"]
+#: Whitespace that splits tokens but ends no line for NLTK's stream reader.
+ODD_SPACES = [" ", "\t", "  ", "\u00a0", "\u3000", "\u2003", "\u205f", " \t\u00a0"]
+
+
+def odd_tagged_text(seed: int) -> str:
+    """Lines of odd tokens and odd whitespace, blank lines of whitespace among them."""
+    import random
+
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(300):
+        if rng.random() < 0.2:
+            lines.append("".join(rng.choices(ODD_SPACES, k=rng.randrange(3))))
+            continue
+        tokens = rng.choices(ODD_TOKENS, k=rng.randrange(1, 8))
+        spaces = rng.choices(ODD_SPACES, k=len(tokens) + 1)
+        lines.append(spaces[0] * rng.randrange(2) + "".join(
+            token + space for token, space in zip(tokens, spaces[1:])).rstrip(" ") )
+    return "\n".join(lines) + rng.choice(["", "\n", "\n\n"])
+
+
+def nltk_tagged_records(root: Path, fileid: str, view: str, **kwargs: Any) -> list[dict[str, Any]]:
+    root_path = os.path.realpath(root)
+    with shard_reader_module.authorized(root_path):
+        reader = TaggedCorpusReader(root_path, [fileid], **kwargs)
+        convert = shard_reader_module.CONVERSIONS[view]
+        return [{"fileid": fileid, **convert(item)} for item in getattr(reader, view)([fileid])]
+
+
+@pytest.mark.parametrize("sep", ["/", "_", "//"])
+@pytest.mark.parametrize("view", shard_reader_module.TAGGED_VIEWS)
+def test_tagged_text_read_directly_equals_nltks_reader(tmp_path, view, sep):
+    for seed in range(4):
+        text = odd_tagged_text(seed)
+        assert shard_reader_module.decoded_lines(text.encode(), "utf-8") == text
+        (tmp_path / f"{seed}.pos").write_bytes(text.encode())
+        expected = nltk_tagged_records(tmp_path, f"{seed}.pos", view, sep=sep, encoding="utf-8")
+        got = shard_reader_module.tagged_records(text, view, sep, f"{seed}.pos")
+        assert got == expected and len(got) > (30 if view == "paras" else 200)
+
+
+@pytest.mark.parametrize("encoding, data", [
+    ("utf-8", "a/b\rc/d\n".encode()), ("utf-8", "a/b\x0cc/d\n".encode()),
+    ("utf-8", "a/b\u2028c/d\n".encode()), ("utf-8", "x/y\x85z/w\n".encode()),
+    ("utf-8", "\ufeffa/b\n".encode()), ("utf-8", "a/b\x1fc/d\n".encode()), ("utf-8", b"a/\xff\n"), ("utf-16", "a/b\n".encode("utf-16")),
+    ("utf-8-sig", "a/b\n".encode("utf-8-sig")), ("no-such-codec", b"a/b\n"),
+])
+def test_tagged_text_nltk_reads_otherwise_is_left_to_it(encoding, data):
+    """Line breaks besides "\\n", a byte order mark, bytes that do not decode, codecs
+    that keep state: NLTK's stream reader reads these its own way (or raises).  And
+    "\\x1f", which ``str.split()`` splits at but NLTK's tokenizer does not."""
+    assert shard_reader_module.decoded_lines(data, encoding) is None
+
+
+@pytest.mark.parametrize("name, view", [("brown", "sents"), ("brown", "tagged_sents"),
+                                        ("masc_tagged", "paras"), ("masc_tagged", "words")])
+def test_named_tagged_corpora_are_read_directly(name, view):
+    """brown and masc_tagged (word_TAG) take the direct path for every shard whose text
+    allows it, and a shard with a file that does not (two of masc's have other line
+    breaks) goes to NLTK's reader; the records equal the driver's either way."""
+    with corpus_of({"name": name, "view": view}) as corpus:
+        fileids = corpus.source().fileids
+        chosen = [f for f in fileids if f.startswith(("ca", "cp", "spoken/", "written/a"))][:60]
+    mapping = {"name": name, "view": view, "fileids": chosen}
+    if name == "masc_tagged":
+        mapping["fileids"] = chosen + [f for f in fileids if f not in chosen][-2:]
+    with corpus_of(mapping) as corpus:
+        expected = list(corpus.items())
+        plan = planned(corpus, SMALL_SHARDS * 8)
+        try:
+            assert shard_reader_module.direct_tagged(plain(plan.recipe)) is not None
+            directly = [all(shard_reader_module.decoded_lines(blob, plan.recipe["encoding"] or "utf-8")
+                            is not None for blob in plan.blobs(shard)) for shard in plan.shards]
+            got = worker_records(plan)
+        finally:
+            plan.close()
+    assert got == expected and len(expected) > 1000
+    assert sum(directly) > len(directly) // 2
+
+
+def test_the_direct_path_makes_no_files_and_authorizes_nothing(tmp_path):
+    text = "".join(BLOCKS["tagged"](i) + " \t\n" for i in range(30))
+    (tmp_path / "a.pos").write_text(text, encoding="utf-8")
+    (tmp_path / "b.pos").write_text(text.replace("\n", "\r\n"), encoding="utf-8")
+    (tmp_path / "c.pos").write_text(text.replace("cat", "a\x1fcat"), encoding="utf-8")
+    for name, made in (("a.pos", False), ("b.pos", True), ("c.pos", True)):
+        with corpus_of({"path": str(tmp_path / name), "format": "tagged", "view": "sents"}) as corpus:
+            expected = list(corpus.items())
+            plan = planned(corpus, SHARD_BYTES)
+            reader = ShardReader(plan.recipe)
+            blobs = plan.blobs(plan.shards[0])
+            before = list(nltk.data.path)
+            try:
+                got = []
+                for record in reader.read(plan.describe(plan.shards[0]), blobs):
+                    got.append(record)
+                    assert (nltk.data.path != before) is made
+                assert got == expected and (reader._root is not None) is made
+            finally:
+                reader.close()
+                plan.close()
