@@ -38,7 +38,7 @@ TOP_KEYS = ("corpus", "task", "specs", "batch_size", "timeout", "on_error", "max
 GATEWAY_KEYS = ("specs", "hosts_file", "min_gateways", "allow_insecure_socket")
 #: Who reads the corpus: the workers, from shards of its files' bytes, or the
 #: driver; ``auto``, the driver for at most :data:`DRIVER_READS_FOR` gateways on
-#: this machine, the workers otherwise.
+#: this machine (except for a count and plain tagged text), the workers otherwise.
 READ = ("auto", "workers", "driver")
 #: Gateways the driver reads for under ``read: auto``: as many as this, all on this
 #: machine.  Its reading then overlaps their start-up, and it keeps up with them.

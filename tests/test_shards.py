@@ -460,16 +460,25 @@ def test_read_must_be_auto_workers_or_driver(tmp_path, capsys):
     assert len(err.splitlines()) == 1
 
 
-@pytest.mark.parametrize("specs, reads", [
-    ("[[popen, 2]]", "driver"),
-    ("[[popen, 1]]", "driver"),
-    ("[[popen, 3]]", "workers"),
-    ("[popen, popen, popen, popen]", "workers"),
+TREEBANK = "{name: treebank, view: sents, fileids: [wsj_0001.mrg]}"
+BROWN = "{name: brown, view: sents, fileids: [ca01]}"
+
+
+@pytest.mark.parametrize("corpus, task, specs, reads", [
+    (TREEBANK, "{name: stem}", "[[popen, 2]]", "driver"),
+    (TREEBANK, "{name: stem}", "[[popen, 1]]", "driver"),
+    (TREEBANK, "{name: stem}", "[[popen, 3]]", "workers"),
+    (TREEBANK, "{name: stem}", "[popen, popen, popen, popen]", "workers"),
+    # Plain tagged text, which workers read directly, and a count, whose driver merges.
+    (BROWN, "{name: stem}", "[[popen, 2]]", "workers"),
+    (TREEBANK, "{name: count}", "[[popen, 2]]", "workers"),
 ])
-def test_auto_reading_leaves_two_local_gateways_to_the_driver(specs, reads, tmp_path, capsys):
+def test_auto_reading_leaves_two_local_gateways_to_the_driver(corpus, task, specs, reads,
+                                                              tmp_path, capsys):
     job = tmp_path / "job.yaml"
-    job.write_text("corpus: {name: brown, view: sents, fileids: [ca01]}\ntask: {name: stem}\n"
-                   f"specs: {specs}\noutput: {{path: {tmp_path / 'o.jsonl'}}}\n")
+    output = "o.json, format: json" if "count" in task else "o.jsonl"
+    job.write_text(f"corpus: {corpus}\ntask: {task}\n"
+                   f"specs: {specs}\noutput: {{path: {tmp_path / output}}}\n")
     assert main(["validate", str(job)]) == 0
     out = capsys.readouterr().out
     assert f"read by the {reads}" in out

@@ -49,7 +49,7 @@ from nltk.corpus.reader.bracket_parse import AlpinoCorpusReader
 from nltk.data import FileSystemPathPointer, ZipFilePathPointer
 
 from ..errors import ConfigError, ResourceMissing
-from ..shard_reader import BadData, ShardReader
+from ..shard_reader import BadData, ShardReader, direct_tagged
 from .reading import Corpus
 from .sources import Record, Source, UserFiles, _first_bad_byte
 
@@ -151,6 +151,13 @@ class ShardPlan:
         self._places = places or {}
         self._open: tuple[str, Any] | None = None  # the file last read from, open
         self._local: ShardReader | None = None
+
+    @property
+    def direct(self) -> bool:
+        """Whether workers read this corpus's text directly rather than through
+        NLTK's reader (:func:`~nlp_parallel.shard_reader.direct_tagged`): plain
+        tagged text, where the records are NLTK's by construction."""
+        return direct_tagged(self.recipe) is not None
 
     def blobs(self, shard: Shard) -> list[bytes]:
         """The raw bytes of each piece of ``shard``.  Raises :class:`ConfigError` when a
