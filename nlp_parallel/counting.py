@@ -28,7 +28,7 @@ from typing import IO, Any
 from nltk.collocations import BigramCollocationFinder, TrigramCollocationFinder
 from nltk.probability import ConditionalFreqDist, FreqDist
 
-from remote_tasks.count import Merge, unit_key
+from remote_tasks.count import Merge, gc_paused, unit_key
 
 from .errors import ConfigError
 from .tasks.count import measure
@@ -149,13 +149,18 @@ class Counts:
     def write(self, fmt: str, top: int | None, stream: IO[str]) -> None:
         """Write the counts as ``fmt`` (json or tsv); ``top`` keeps the N most
         frequent (per condition), or the N best collocations."""
-        if fmt == "json":
-            # dumps, not dump: only a whole document goes through json's C encoder.
-            stream.write(json.dumps(self.document(top), ensure_ascii=False))
-            stream.write("\n")
-        else:
-            writer = csv.writer(stream, dialect="excel-tab", lineterminator="\n")
-            writer.writerows(self.rows(top))
+        # The collector paused: ranking makes a tuple per key, and each of its passes
+        # would walk the merged tables' millions of objects for nothing to collect.
+        with gc_paused():
+            if fmt == "json":
+                # dumps, not dump: only a whole document goes through json's C
+                # encoder; a document made here has no cycles to look for.
+                stream.write(json.dumps(self.document(top), ensure_ascii=False,
+                                        check_circular=False))
+                stream.write("\n")
+            else:
+                writer = csv.writer(stream, dialect="excel-tab", lineterminator="\n")
+                writer.writerows(self.rows(top))
 
     def document(self, top: int | None) -> dict[str, Any]:
         """The JSON document: settings, totals and counts."""
