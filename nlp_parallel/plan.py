@@ -37,7 +37,7 @@ from .jobs import (
     record_fields,
 )
 from .modules import RemoteModule
-from .outputs import OutputFile
+from .outputs import STDOUT, OutputFile, StandardOutput
 from .settings import Emit, RunOptions, run_options
 
 
@@ -225,13 +225,18 @@ def universal_tags(task: TaskSpec) -> bool:
     """Whether the task's tags are NLTK's universal tagset (a tag step's ``tagset``)."""
     steps = task.steps if task.name == "pipeline" else ({"name": task.name,
                                                          "options": task.options},)
-    return any(isinstance(step, Mapping) and step.get("name") == "tag"
-               and isinstance(step.get("options"), Mapping)
-               and step["options"].get("tagset") == "universal" for step in steps)
+    for step in steps:
+        options = step.get("options") if isinstance(step, Mapping) else None
+        if step.get("name") == "tag" and isinstance(options, Mapping) \
+                and options.get("tagset") == "universal":
+            return True
+    return False
 
 
 def output_file(job: Job) -> OutputFile:
     """``job``'s output, with the settings that must not change across a resume."""
+    if job.output.path == STDOUT:
+        return StandardOutput(output_settings(job), job.corpus.start, job.task.counts)
     return OutputFile(job.output.path, job.output.overwrite, settings=output_settings(job),
                       first_index=job.corpus.start)
 

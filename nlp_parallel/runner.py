@@ -185,7 +185,8 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
     tokens = session.buffer.tokens if counter is None else counter.tokens
     return RunSummary(
         job.output.path, session.delivered, tokens, time.perf_counter() - started,
-        dict(session.counts), done, tuple(failures), out.errors if out.failures else None,
+        dict(session.counts), done, tuple(failures),
+        out.errors if out.failures and out.lists_errors else None,
         dict(session.restarts), read_by=plan.reading if isinstance(plan.reading, str)
         else "workers", counted=None if counts is None else counts.summary())
 
