@@ -78,6 +78,13 @@ class Documents:
             return
         prefix = "<text" if self.format == "vrt" else "# newdoc id = "
         self.open = last_line(path, size, prefix.encode())
+        if self.format == "vrt" and self.open is not None:
+            # Interrupted after the last item, once the last document was closed.
+            closing = self.end().encode()
+            with open(path, "rb") as f:
+                f.seek(max(0, size - len(closing)))
+                if f.read(len(closing)) == closing:
+                    self.open = None
 
 
 def last_line(path: str, size: int, prefix: bytes) -> str | None:

@@ -297,3 +297,17 @@ def test_a_count_refuses_the_token_formats(tmp_path, fmt):
     with pytest.raises(JobError, match=f"output.format: a count writes its merged counts "
                                        f"as json or tsv, not {fmt}"):
         load_job(str(job))
+
+
+def test_a_resume_continues_the_open_document_and_never_closes_one_twice(tmp_path):
+    whole = formatted("vrt", generated()[:3])  # items of one file
+    assert whole.endswith("</s>\n</text>\n")
+    part = tmp_path / "part"
+    part.write_text(whole.removesuffix("</text>\n"), encoding="utf-8")
+    resumed = Documents("vrt")
+    resumed.resume(str(part), part.stat().st_size)
+    assert resumed.starts("f&<1>", 3) == "" and resumed.end() == "</text>\n"
+    part.write_text(whole, encoding="utf-8")  # stopped after the last item was closed
+    finished = Documents("vrt")
+    finished.resume(str(part), part.stat().st_size)
+    assert finished.end() == ""
