@@ -422,7 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
         _gateway_options(p, "replacing the job's specs and hosts_file")
         p.add_argument("--limit", type=int, metavar="N", help="process at most N items")
         p.add_argument("--output", metavar="PATH",
-                       help="write here instead of the job's output.path")
+                       help="write here instead of the job's output.path (- for standard "
+                            "output)")
         p.add_argument("--overwrite", action="store_true", help="replace an existing output")
         p.add_argument("--top", type=int, metavar="N",
                        help="a count writes its N most frequent (per condition) or N best "
