@@ -11,13 +11,10 @@ file's sentences, a tsv header row first.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 
 from remote_tasks.pipeline import ITEM, NUMBER, XML, field
 
-#: An ITEM line (its fileid, as JSON), or a NUMBER.
-_MARK = re.compile(re.escape(ITEM) + "([^\n]*)\n|" + re.escape(NUMBER))
 #: The annotations' columns of a vrt or tsv line, in their order (the record's field,
 #: the tsv column's name).
 COLUMNS = (("tags", "tag"), ("lemmas", "lemma"), ("stems", "stem"))
@@ -40,16 +37,15 @@ class Documents:
         self.open: str | None = None
 
     def number(self, text: str, first: int) -> str:
-        index = first - 1
-
-        def replace(match: re.Match[str]) -> str:
-            nonlocal index
-            if match.group(1) is None:
-                return str(index)
-            index += 1
-            return self.starts(json.loads(match.group(1)), index)
-
-        return _MARK.sub(replace, text)
+        # Each item's text starts with ITEM; within it, NUMBER is the item's index
+        # wherever it occurs (str.replace, in C: a table has one per token).
+        items = text.split(ITEM)
+        parts = [items[0]]
+        for index, item in enumerate(items[1:], first):
+            fileid, _, lines = item.partition("\n")
+            parts.append(self.starts(json.loads(fileid), index))
+            parts.append(lines.replace(NUMBER, str(index)))
+        return "".join(parts)
 
     def starts(self, fileid: str | None, index: int) -> str:
         """What goes before an item of file ``fileid``: the start of a document when

@@ -465,10 +465,11 @@ def record_fields(task: TaskSpec) -> set[str]:
 def _on_error(value: Any, output: OutputSpec) -> OnError:
     policy = check_on_error(value)
     if policy is OnError.RECORD and output.format != "jsonl":
+        listed = ("named in the run's summary" if output.path == "-"
+                  else f"listed in {output.path}.errors.jsonl")
         raise ConfigError(f"on_error: record puts a JSON error record in a failed item's "
                           f"place, which only output.format jsonl can hold; use skip with "
-                          f"{output.format} (failed items are listed in "
-                          f"{output.path}.errors.jsonl)")
+                          f"{output.format} (failed items are {listed})")
     return policy
 
 
