@@ -19,13 +19,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from remote_tasks.pipeline import TOKEN_FORMATS
+
 from .corpus import Corpus, open_corpus
 from .counting import Counts
 from .corpus import shards
 from .corpus.shards import ShardPlan, plan_shards
 from .errors import ConfigError
-from remote_tasks.pipeline import TOKEN_FORMATS
-
 from .documents import Documents, header
 from .jobs import (
     DRIVER_READS_FOR,

@@ -2,13 +2,13 @@
 
 Self-contained (standard library only here; the steps import NLTK).  Options:
 ``steps``: ``[{name, source, filename, options}, ...]``, each step's module source;
-optionally ``output``: ``{format, index_base, universal}`` for jobs that write files (an
-``index_base`` of None writes each JSONL line's ``"index"`` without its number, for a
-driver that numbers the lines once it knows where they fall in the corpus; the token
-formats leave every number to the driver; ``universal``: the tags are NLTK's
-universal tagset).  The
-format ``records``, the research API's own (never a job file's), writes each result
-record as one compact JSON line, the tree as nested lists, without an index.
+optionally ``output``: ``{format, index_base, universal}`` for jobs that write files
+(an ``index_base`` of None writes each JSONL line's ``"index"`` without its number,
+for a driver that numbers the lines once it knows where they fall in the corpus; the
+token formats leave every number to the driver; ``universal``: the tags are NLTK's
+universal tagset, CoNLL-U's UPOS).  The format ``records``, the research API's own
+(never a job file's), writes each result record as one compact JSON line, the tree
+as nested lists, without an index.
 Item: a text (when the first step is tokenize), tokens, ``[[word, tag], ...]``, or a
 corpus record ``{"fileid", "tokens", "tags"}`` / ``{"fileid", "text"}``.
 Result: a record ``{"tokens", "tags", "iob", "tree", "stems", "lemmas"}`` with the
@@ -267,7 +267,7 @@ class TokenLines:
         lemmas = column(record["lemmas"]) if "lemmas" in record else blank
         tags = column(record["tags"]) if "tags" in record else blank
         upos, xpos = (tags, blank) if self.universal else (blank, tags)
-        misc = [[] for _ in forms]  # type: list[list[str]]
+        misc: list[list[str]] = [[] for _ in forms]
         for name, key in (("stems", "Stem"), ("iob", "Chunk")):
             if record.get(name) is not None:
                 for parts, value in zip(misc, column(record[name])):

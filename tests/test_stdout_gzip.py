@@ -51,7 +51,8 @@ def test_a_shell_pipeline_writes_what_a_file_run_writes(tmp_path, pool):
     assert done.stdout == ""
     assert not (tmp_path / "-").exists()
     to_file = load_job(str(job))
-    to_file = to_file.with_overrides(output=replace(to_file.output, path=str(tmp_path / "file.tsv")))
+    to_file = to_file.with_overrides(
+        output=replace(to_file.output, path=str(tmp_path / "file.tsv")))
     run_job(to_file, pool=pool)
     assert piped.read_bytes() == (tmp_path / "file.tsv").read_bytes()
     assert piped.read_text(encoding="utf-8").startswith("index\tfileid\ttoken\tword\ttag\tchunk\n")
