@@ -316,25 +316,38 @@ def report_path(job: Any, given: str | None) -> str | None:
 class ReportFile:
     """A report's file: checked before the run, written to a temporary file
     beside it (made durable) before the output is committed, and renamed into
-    place after."""
+    place after.  ``output`` names the output for messages when the report goes
+    beside it (no ``--report``)."""
 
-    def __init__(self, path: str, where: str = "--report") -> None:
+    def __init__(self, path: str, where: str = "--report", output: str | None = None) -> None:
         self.path = os.path.abspath(path)
         self.shown = path
         self.where = where
+        self.output = output
         directory, name = os.path.split(self.path)
         self.temp = os.path.join(directory, f".{name}.tmp")
 
-    def check(self) -> None:
-        """Raise :class:`ConfigError` when the report cannot be written: its path or
-        its temporary file is not a regular file, or its directory is not writable."""
+    def check(self, taken: Iterable[str] = ()) -> None:
+        """Raise :class:`ConfigError` when the report cannot be written: its path is
+        one of ``taken`` (the output and the files the run writes beside it), it or
+        its temporary file is not a regular file, or its directory is not
+        writable."""
+        if self.path in {os.path.abspath(p) for p in taken}:
+            raise ConfigError(f"{self.where}: {self.shown} is a file the run writes its "
+                              f"output to; give the report a path of its own")
         for path in (self.path, self.temp):
             kind = special_kind(path)
-            if kind:
-                shown = os.path.join(os.path.dirname(self.shown), os.path.basename(path))
+            if not kind:
+                continue
+            shown = os.path.join(os.path.dirname(self.shown), os.path.basename(path))
+            if self.output is not None:
                 raise ConfigError(
-                    f"{self.where}: {shown} is {kind}, not a regular file; write the "
-                    f"report to a regular file or a path that does not exist yet")
+                    f"{self.where}: {shown}, which a run writes beside {self.output}, is "
+                    f"{kind}, not a regular file; move it away, or put the report "
+                    f"elsewhere with --report")
+            raise ConfigError(
+                f"{self.where}: {shown} is {kind}, not a regular file; write the "
+                f"report to a regular file or a path that does not exist yet")
         parent = os.path.dirname(self.path)
         while not os.path.exists(parent):
             parent = os.path.dirname(parent)
@@ -362,8 +375,12 @@ class ReportFile:
     def commit(self) -> None:
         """Put the prepared report in place; a special file that appeared at the
         path meanwhile is left as it is (raises :class:`ConfigError`)."""
-        self.check()
-        os.replace(self.temp, self.path)
+        try:
+            self.check()
+            os.replace(self.temp, self.path)
+        except BaseException:
+            self.discard()
+            raise
 
     def discard(self) -> None:
         try:

@@ -123,7 +123,7 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
     saved = out.check(resume)
     written = _report_file(job, report)
     if written is not None:
-        written.check()
+        written.check((out.path, out.errors, out.part, out.errors_part, out.checkpoint_path))
     done = saved.items if saved is not None else 0
     tally = Tally(_earlier(saved), since=started)
     out.totals = tally.plain
@@ -223,7 +223,9 @@ def _report_file(job: Job, report: bool | str) -> ReportFile | None:
     path = report_path(job, None if report is True else str(report))
     if path is None:
         return None
-    return ReportFile(path, "--report" if isinstance(report, str) else "output.path")
+    if isinstance(report, str):
+        return ReportFile(path)
+    return ReportFile(path, "output.path", output=job.output.path)
 
 
 def _earlier(saved: Any) -> Totals | None:

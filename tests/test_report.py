@@ -292,3 +292,26 @@ def test_totals_add_up_across_runs_and_survive_a_checkpoint():
                           {"gw0": GatewayWork(13, 1.5, 0.75, 1), "gw1": GatewayWork(2, 0.5, 0.25)})
     assert Totals.from_plain({"runs": 1}) is None
     assert Totals.from_plain(None) is None
+
+
+def test_a_fifo_beside_the_output_where_its_report_goes_is_refused(tmp_path, capsys):
+    out = tmp_path / "tb.jsonl"
+    job = write_job(tmp_path, out, limit=20)
+    os.mkfifo(beside(out))
+    assert main(["run", str(job), "--quiet"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"nlp-parallel: error: {job}: output.path: {beside(out)}, which a run writes beside "
+        f"{out}, is a FIFO, not a regular file; move it away, or put the report elsewhere "
+        f"with --report"]
+    assert stat.S_ISFIFO(beside(out).lstat().st_mode) and not out.exists()
+
+
+def test_the_report_may_not_take_the_outputs_place(tmp_path, capsys):
+    out = tmp_path / "tb.jsonl"
+    job = write_job(tmp_path, out, limit=20)
+    for taken in (out, out.with_name(out.name + ".checkpoint")):
+        assert main(["run", str(job), "--quiet", "--report", str(taken)]) == 2
+        assert capsys.readouterr().err.splitlines() == [
+            f"nlp-parallel: error: {job}: --report: {taken} is a file the run writes its "
+            f"output to; give the report a path of its own"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["job.yaml"]
