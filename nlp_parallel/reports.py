@@ -24,7 +24,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,7 +127,7 @@ class Tally:
         self.items = 0
         self.tokens: int | None = 0
         self.failures: collections.Counter[str] = collections.Counter()
-        self.gateways: Any = dict  # () -> Mapping[str, GatewayWork]
+        self.gateways: Callable[[], Mapping[str, GatewayWork]] = dict
 
     def now(self) -> Totals:
         this = Totals(1, self.started, self.items, self.tokens, dict(self.failures),

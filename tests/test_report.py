@@ -315,3 +315,17 @@ def test_the_report_may_not_take_the_outputs_place(tmp_path, capsys):
             f"nlp-parallel: error: {job}: --report: {taken} is a file the run writes its "
             f"output to; give the report a path of its own"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["job.yaml"]
+
+
+def test_an_output_on_standard_output_has_a_report_only_when_asked(tmp_path):
+    from dataclasses import replace
+
+    from nlp_parallel.jobs import load_job
+    from nlp_parallel.reports import report_path
+
+    job = load_job(str(write_job(tmp_path, tmp_path / "tb.jsonl")))
+    assert report_path(job, None) == f"{tmp_path / 'tb.jsonl'}.report.json"
+    assert report_path(job, "r.json") == "r.json"
+    to_stdout = replace(job, output=replace(job.output, path="-"))
+    assert report_path(to_stdout, None) is None
+    assert report_path(to_stdout, "r.json") == "r.json"
