@@ -161,8 +161,10 @@ def job_settings(job: Any) -> dict[str, Any]:
     settings = {
         "corpus": corpus,
         "task": dataclasses.asdict(job.task),
-        "specs": [{"spec": s.spec, "id": s.id, "auto": s.auto} for s in job.specs],
-        "min_gateways": job.specs.min_gateways,
+        # On Dask the job's gateways are not started: its cluster runs it.
+        "specs": None if dask is not None else [
+            {"spec": s.spec, "id": s.id, "auto": s.auto} for s in job.specs],
+        "min_gateways": None if dask is not None else job.specs.min_gateways,
         "dask": dask,
         "batch_size": job.batch_size if job.batch_size is not None else "auto",
         "timeout": job.timeout,

@@ -31,15 +31,25 @@ from remote_tasks.pipeline import UNNUMBERED
 
 from .corpus import Corpus
 from .corpus.shards import ShardPlan
+from .counting import Counts
 from .engine import Session
 from .engine.sharding import STRIDE, ShardSlice, position
 from .forks import sharing
 from .gateways import GatewayPool
 from .jobs import Job
 from .modules import RemoteModule
+from .outputs import OutputFile
 from .plan import Plan, open_plan
 from .pools import Pool, dask_pool
-from .reports import GatewayWork, ReportFile, Tally, Totals, build_report, gateway_work, report_path
+from .reports import (
+    GatewayWork,
+    ReportFile,
+    Tally,
+    Totals,
+    build_report,
+    gateway_work,
+    report_path,
+)
 from .settings import ItemFailure, RunOptions
 
 #: Called with the number of items each written chunk adds (``tqdm.update`` fits).
@@ -190,22 +200,10 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
                     counts.finish()
                 read_by = plan.reading if isinstance(plan.reading, str) else "workers"
                 counted = None if counts is None else counts.summary()
-                if written is not None:
-                    written.prepare(build_report(
-                        job, plan, tally.now(), read_by=read_by, output=job.output.path,
-                        errors=out.errors if out.failures else None, counted=counted))
-                try:
-                    if counts is None:
-                        out.commit()
-                    else:
-                        out.commit(functools.partial(counts.write, job.output.format,
-                                                     job.output.top))
-                except BaseException:
-                    if written is not None:
-                        written.discard()
-                    raise
-                if written is not None:
-                    written.commit()
+                report_data = None if written is None else build_report(
+                    job, plan, tally.now(), read_by=read_by, output=job.output.path,
+                    errors=out.errors if out.failures else None, counted=counted)
+                _commit(out, counts, job, written, report_data)
             finally:
                 session.close()
     tokens = session.buffer.tokens if counter is None else counter.tokens
@@ -214,6 +212,28 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
         dict(session.counts), done, tuple(failures), out.errors if out.failures else None,
         dict(session.restarts), read_by=read_by, counted=counted, gateways=_work(session),
         report=None if written is None else written.shown)
+
+
+def _commit(out: OutputFile, counts: Counts | None, job: Job, written: ReportFile | None,
+            report: Mapping[str, Any] | None) -> None:
+    """Put the output in place (a count's rendered), and its report after it.
+
+    The report is made durable first, so that a disk too full for it stops the
+    run resumable, before the output is in place; it is renamed into place once
+    the output is."""
+    if written is not None and report is not None:
+        written.prepare(report)
+    try:
+        if counts is None:
+            out.commit()
+        else:
+            out.commit(functools.partial(counts.write, job.output.format, job.output.top))
+    except BaseException:
+        if written is not None:
+            written.discard()
+        raise
+    if written is not None:
+        written.commit()
 
 
 def _report_file(job: Job, report: bool | str) -> ReportFile | None:
