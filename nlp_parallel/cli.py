@@ -28,6 +28,7 @@ from .engine import local_nltk_version
 from .errors import ConfigError, NlpParallelError, RemoteTaskError, ResourceMissing
 from .gateways import GatewayPool, GatewayWarning
 from .jobs import Job, in_job, load_job
+from .outputs import STDOUT
 from .plan import open_plan, output_file
 from .reports import gateway_lines
 from .runner import RunSummary, run_plan
@@ -178,7 +179,7 @@ def cmd_validate(args: argparse.Namespace, result: _Result) -> int:
     where = _gateway_count(job.specs) if job.dask is None else str(job.dask)
     print(f"{job.file}: ok: {job.task.name} over "
           f"{job.corpus.name or job.corpus.path} ({job.corpus.view}, {reading}) on "
-          f"{where}, writing {job.output.format} to {job.output.path}")
+          f"{where}, writing {job.output.format} to {_shown(job.output.path)}")
     return 0
 
 
@@ -212,6 +213,10 @@ def _load(args: argparse.Namespace) -> Job:
             output = replace(job.output, path=args.output or job.output.path,
                              overwrite=job.output.overwrite or args.overwrite)
             job = replace(job, output=output)
+        if getattr(args, "resume", False) and job.output.path == STDOUT:
+            raise ConfigError("--resume: the output is standard output (-), which keeps "
+                              "nothing to resume from; run again without --resume, or "
+                              "write to a file")
         top = getattr(args, "top", None)
         if top is not None:
             if top < 1:
@@ -295,7 +300,7 @@ def _summary(summary: RunSummary) -> None:
     words = f", {summary.tokens:,} tokens" if summary.tokens is not None else ""
     resumed = f" after {summary.resumed_from:,} written before" if summary.resumed_from else ""
     _say(f"{summary.items:,} items{words}{resumed} in {summary.seconds:.2f} s "
-         f"({summary.items_per_second:,.0f} items/s) -> {summary.output}")
+         f"({summary.items_per_second:,.0f} items/s) -> {_shown(summary.output)}")
     if summary.counted is not None:
         print(f"  counted: {summary.counted}", file=sys.stderr)
     for line in gateway_lines(summary.gateways):
@@ -308,10 +313,17 @@ def _summary(summary: RunSummary) -> None:
     if summary.failures:
         shown = ", ".join(f"{f.index}" for f in summary.failures[:10])
         more = ", ..." if len(summary.failures) > 10 else ""
-        print(f"  {len(summary.failures):,} items failed (indexes {shown}{more}); "
-              f"listed in {summary.errors_path}", file=sys.stderr)
+        listed = (f"listed in {summary.errors_path}" if summary.errors_path
+                  else "not listed in a file beside standard output")
+        print(f"  {len(summary.failures):,} items failed (indexes {shown}{more}); {listed}",
+              file=sys.stderr)
     if summary.report is not None:
         print(f"  report: {summary.report}", file=sys.stderr)
+
+
+def _shown(path: str) -> str:
+    """An output path as messages name it."""
+    return "standard output" if path == STDOUT else path
 
 
 # -- listings and checks ----------------------------------------------------------
@@ -414,7 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
         _gateway_options(p, "replacing the job's specs and hosts_file")
         p.add_argument("--limit", type=int, metavar="N", help="process at most N items")
         p.add_argument("--output", metavar="PATH",
-                       help="write here instead of the job's output.path")
+                       help="write here instead of the job's output.path (- for standard "
+                            "output)")
         p.add_argument("--overwrite", action="store_true", help="replace an existing output")
         p.add_argument("--top", type=int, metavar="N",
                        help="a count writes its N most frequent (per condition) or N best "

@@ -27,12 +27,15 @@ on); 2 bad input, refused before anything starts; 130 Ctrl-C; 143 SIGTERM.
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run a job file, writing its output in corpus order", """\
 The output goes to a hidden part file beside output.path, renamed into place
-when the run completes; a stopped run is continued with --resume.
+when the run completes (compressed then when the path ends in .gz); a stopped
+run is continued with --resume.  --output - writes standard output as the run
+goes, the progress and summary going to standard error; it cannot be resumed.
 
 examples:
   nlp-parallel run jobs/tb.yaml
   nlp-parallel run jobs/tb.yaml --specs 2*popen 'auto*ssh=node1//python=python3'
   nlp-parallel run jobs/tb.yaml --limit 100 --output try.jsonl --overwrite
+  nlp-parallel run jobs/tb.yaml --output - | python filter.py > kept.jsonl
   nlp-parallel run jobs/tb.yaml --resume"""),
     "validate": ("check a job file, its corpus, task and output without starting "
                  "gateways", """\

@@ -46,9 +46,11 @@ DRIVER_READS_FOR = 2
 ON_ERROR = ("fail", "record", "skip")
 TASK_KEYS = ("name", "options", "steps", "module")
 OUTPUT_KEYS = ("path", "format", "overwrite", "top")
-FORMATS = ("jsonl", "conll", "tagged", "tree", "text", "json", "tsv")
-#: The formats of a count's merged result, and only of it.
+FORMATS = ("jsonl", "conll", "tagged", "tree", "text", "conllu", "vrt", "tsv", "json")
+#: The formats of a count's merged result (tsv is also a table of other tasks' tokens).
 COUNT_FORMATS = ("json", "tsv")
+#: The formats of the other built-in tasks.
+ITEM_FORMATS = ("jsonl", "conll", "tagged", "tree", "text", "conllu", "vrt", "tsv")
 TASK_NAMES = (*FAMILIES, "module")
 
 #: Output format -> the record field it needs (what each step adds is the remote
@@ -432,9 +434,9 @@ def parse_output(value: Any, task: TaskSpec) -> OutputSpec:
     if task.counts and fmt not in COUNT_FORMATS:
         raise ConfigError(f"output.format: a count writes its merged counts as json or tsv, "
                           f"not {fmt}")
-    if not task.counts and fmt in COUNT_FORMATS:
+    if not task.counts and fmt not in ITEM_FORMATS:
         raise ConfigError(f"output.format: {fmt} holds a count's merged counts; task "
-                          f"{task.name} writes jsonl, conll, tagged, tree or text")
+                          f"{task.name} writes {_or(list(ITEM_FORMATS))}")
     top = value.get("top")
     if top is not None:
         if isinstance(top, bool) or not isinstance(top, int) or top < 1:
@@ -463,10 +465,11 @@ def record_fields(task: TaskSpec) -> set[str]:
 def _on_error(value: Any, output: OutputSpec) -> OnError:
     policy = check_on_error(value)
     if policy is OnError.RECORD and output.format != "jsonl":
+        listed = ("named in the run's summary" if output.path == "-"
+                  else f"listed in {output.path}.errors.jsonl")
         raise ConfigError(f"on_error: record puts a JSON error record in a failed item's "
                           f"place, which only output.format jsonl can hold; use skip with "
-                          f"{output.format} (failed items are listed in "
-                          f"{output.path}.errors.jsonl)")
+                          f"{output.format} (failed items are {listed})")
     return policy
 
 

@@ -19,14 +19,25 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from remote_tasks.pipeline import TOKEN_FORMATS
+
 from .corpus import Corpus, open_corpus
 from .counting import Counts
 from .corpus import shards
 from .corpus.shards import ShardPlan, plan_shards
 from .errors import ConfigError
-from .jobs import DRIVER_READS_FOR, Job, TaskSpec, check_input, in_job, prepare_task
+from .documents import Documents, header
+from .jobs import (
+    DRIVER_READS_FOR,
+    Job,
+    TaskSpec,
+    check_input,
+    in_job,
+    prepare_task,
+    record_fields,
+)
 from .modules import RemoteModule
-from .outputs import OutputFile
+from .outputs import STDOUT, OutputFile, StandardOutput
 from .settings import Emit, RunOptions, run_options
 
 
@@ -140,11 +151,26 @@ class Plan:
         if self.job.task.name != "module":
             base = None if self.shards is not None else self.job.corpus.start + done
             options = {**options, "output": {"format": self.job.output.format,
-                                             "index_base": base}}
+                                             "index_base": base,
+                                             "universal": universal_tags(self.job.task)}}
         emit = Emit.TEXT if module.batched else Emit.RESULTS
         job = self.job
         return run_options(options, job.batch_size, emit, job.timeout,
                            on_error=job.on_error, max_restarts=job.max_restarts)
+
+    def documents(self) -> Documents | None:
+        """What the driver adds to a token format's output (None for the others)."""
+        if self.job.task.name == "module" or self.job.output.format not in TOKEN_FORMATS:
+            return None
+        return Documents(self.job.output.format)
+
+    def tsv_header(self) -> str:
+        """The header row of a tsv of tokens: the columns the task's records carry."""
+        names = self.job.task.step_names
+        fields = record_fields(self.job.task)
+        if self.corpus.kind == "tagged" and names[0] != "tokenize":
+            fields.add("tags")  # kept from the tagged items
+        return header(fields, texts=names[0] == "tokenize")
 
     def output_file(self) -> OutputFile:
         """The job's output, with the settings that must not change across a resume."""
@@ -200,8 +226,22 @@ def with_categories(options: Mapping[str, Any], corpus: Corpus,
     return options
 
 
+def universal_tags(task: TaskSpec) -> bool:
+    """Whether the task's tags are NLTK's universal tagset (a tag step's ``tagset``)."""
+    steps = task.steps if task.name == "pipeline" else ({"name": task.name,
+                                                         "options": task.options},)
+    for step in steps:
+        options = step.get("options") if isinstance(step, Mapping) else None
+        if step.get("name") == "tag" and isinstance(options, Mapping) \
+                and options.get("tagset") == "universal":
+            return True
+    return False
+
+
 def output_file(job: Job) -> OutputFile:
     """``job``'s output, with the settings that must not change across a resume."""
+    if job.output.path == STDOUT:
+        return StandardOutput(output_settings(job), job.corpus.start, job.task.counts)
     return OutputFile(job.output.path, job.output.overwrite, settings=output_settings(job),
                       first_index=job.corpus.start)
 

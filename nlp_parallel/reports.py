@@ -307,7 +307,11 @@ def _natural(name: str) -> tuple[Any, ...]:
 
 def report_path(job: Any, given: str | None) -> str | None:
     """Where a run's report goes: ``given`` (``--report``), else beside the output;
-    none for an output on standard output without ``--report``."""
+    none for an output on standard output without ``--report``.  Raises
+    :class:`ConfigError` for ``--report -``."""
+    if given == "-":
+        raise ConfigError("--report: the report is written to a file, not to standard "
+                          "output (-); give it a path")
     if given is not None:
         return given
     if job.output.path == "-":

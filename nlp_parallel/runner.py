@@ -141,10 +141,16 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
     module, settings = plan.module, plan.settings(done)  # before any output is created
     shards = plan.shards
     counts = plan.counts()
+    documents = plan.documents()
     with out:
         out.open(resume)
         if counts is not None and done:
             counts.add_lines(out.written())  # the pieces the interrupted run merged
+        if documents is not None:
+            if saved is not None:
+                documents.resume(out.part, saved.offset)
+            elif documents.format == "tsv":
+                out.write(plan.tsv_header(), 0)
         limit = None if job.corpus.limit is None else max(job.corpus.limit - done, 0)
         run: dict[str, Any] = {}
         if shards is not None:
@@ -162,6 +168,8 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
             if estimate is not None and plan.expected is None:
                 records = _ReadEstimate(plan.corpus, estimate).watch(records)
             items = counter.count(itertools.islice(records, done, None))
+        if documents is not None:  # numbered in order here, wherever the items were read
+            run["number"] = lambda text, first: documents.number(text, base + first)
         borrowed = pool
         pool = borrowed or _pool(job, module, settings)
         with contextlib.nullcontext() if borrowed else contextlib.closing(pool):
@@ -196,21 +204,24 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
                         reported = session.delivered
                     if shards is not None:
                         measure.update(session.buffer.due, session.delivered)
+                if documents is not None and documents.end():
+                    out.write(documents.end(), done + session.delivered, (), out.position)
                 if counts is not None:
                     counts.finish()
                 read_by = plan.reading if isinstance(plan.reading, str) else "workers"
                 counted = None if counts is None else counts.summary()
+                errors = out.errors if out.failures and out.lists_errors else None
                 report_data = None if written is None else build_report(
                     job, plan, tally.now(), read_by=read_by, output=job.output.path,
-                    errors=out.errors if out.failures else None, counted=counted)
+                    errors=errors, counted=counted)
                 _commit(out, counts, job, written, report_data)
             finally:
                 session.close()
     tokens = session.buffer.tokens if counter is None else counter.tokens
     return RunSummary(
         job.output.path, session.delivered, tokens, time.perf_counter() - started,
-        dict(session.counts), done, tuple(failures), out.errors if out.failures else None,
-        dict(session.restarts), read_by=read_by, counted=counted, gateways=_work(session),
+        dict(session.counts), done, tuple(failures), errors, dict(session.restarts),
+        read_by=read_by, counted=counted, gateways=_work(session),
         report=None if written is None else written.shown)
 
 

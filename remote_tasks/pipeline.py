@@ -2,11 +2,13 @@
 
 Self-contained (standard library only here; the steps import NLTK).  Options:
 ``steps``: ``[{name, source, filename, options}, ...]``, each step's module source;
-optionally ``output``: ``{format, index_base}`` for jobs that write files (an
-``index_base`` of None writes each JSONL line's ``"index"`` without its number, for a
-driver that numbers the lines once it knows where they fall in the corpus).  The
-format ``records``, the research API's own (never a job file's), writes each result
-record as one compact JSON line, the tree as nested lists, without an index.
+optionally ``output``: ``{format, index_base, universal}`` for jobs that write files
+(an ``index_base`` of None writes each JSONL line's ``"index"`` without its number,
+for a driver that numbers the lines once it knows where they fall in the corpus; the
+token formats leave every number to the driver; ``universal``: the tags are NLTK's
+universal tagset, CoNLL-U's UPOS).  The format ``records``, the research API's own
+(never a job file's), writes each result record as one compact JSON line, the tree
+as nested lists, without an index.
 Item: a text (when the first step is tokenize), tokens, ``[[word, tag], ...]``, or a
 corpus record ``{"fileid", "tokens", "tags"}`` / ``{"fileid", "text"}``.
 Result: a record ``{"tokens", "tags", "iob", "tree", "stems", "lemmas"}`` with the
@@ -56,6 +58,32 @@ UNNUMBERED = '{"index": '
 #: A sentence's first CoNLL word that ConllCorpusReader drops as a document marker.
 DOCSTART = "-DOCSTART-"
 
+# The token formats (conllu, vrt, tsv) need what only the driver knows: each item's
+# corpus index, and where a document starts (a file's first sentence).  Each item's
+# text starts with ITEM, its fileid as JSON and a line break, and NUMBER stands for
+# its index; the driver replaces both in corpus order (nlp_parallel/documents.py).
+# Neither character is left in a token, tag or fileid, so both mark only themselves.
+#: The formats that write one line (or row) per token.
+TOKEN_FORMATS = ("conllu", "vrt", "tsv")
+#: Starts an item's first line, which holds its fileid as JSON.
+ITEM = "\x01"
+#: Stands for the item's corpus index.
+NUMBER = "\x00"
+#: What a token, tag or fileid holds in place of ITEM and NUMBER: U+2401 SYMBOL FOR
+#: START OF HEADING, U+2400 SYMBOL FOR NULL.
+MARKS = {ord(ITEM): "\u2401", ord(NUMBER): "\u2400"}
+#: A character that must be replaced in a token format's column (whitespace, as in
+#: ``field``, only where columns are separated by it: conllu and vrt).
+MARKED = re.compile(r"[\x00\x01]")
+#: The characters that make a tsv field quoted, as Python's ``csv`` and pandas'
+#: ``read_csv`` read it back: the quote, the separator and the line breaks.
+TSV_QUOTED = re.compile(r'["\t\n\r]')
+#: A ``|`` inside a value of CoNLL-U's MISC column, which separates them: U+00A6
+#: BROKEN BAR.
+MISC_BAR = "\u00a6"
+#: XML's escapes for VRT's tokens and attribute values.
+XML = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
+
 
 def field(text: str) -> str:
     """A token, tag or label as a whitespace-separated column (conll, text)."""
@@ -68,6 +96,24 @@ def fields(values: list[str]) -> list[str]:
     if all(values) and not WHITESPACE.search("".join(values)):
         return values
     return [field(value) for value in values]
+
+
+def column(values: list[str]) -> list[str]:
+    """Tokens, tags or lemmas as a CoNLL-U or VRT column: ``fields``, with ITEM and
+    NUMBER replaced too."""
+    values = fields(values)
+    if MARKED.search("".join(values)):
+        return [value.translate(MARKS) for value in values]
+    return values
+
+
+def tsv_field(text: str) -> str:
+    """A value as a tsv field: quoted as ``csv`` quotes it where it must be."""
+    if MARKED.search(text):
+        text = text.translate(MARKS)
+    if TSV_QUOTED.search(text):
+        return '"%s"' % text.replace('"', '""')
+    return text
 
 
 def tree_field(text: str) -> str:
@@ -173,6 +219,99 @@ class Lines:
         return " ".join(fields(record[self.main]))
 
 
+def chunks(iob: list[str]) -> list[tuple[str | None, str | None]]:
+    """Per token, the type of the chunk that closes before it and of the one that
+    opens at it (None for none), and a last entry for a chunk that ends the sentence:
+    ``B-NP I-NP O`` -> ``(None, NP) (None, None) (NP, None) (None, None)``.  An ``I-``
+    tag after ``O`` or after a chunk of another type opens a chunk, as NLTK's
+    ``conlltags2tree`` reads it."""
+    marks: list[tuple[str | None, str | None]] = []
+    current: str | None = None
+    for tag in iob:
+        prefix, _, kind = tag.partition("-")
+        inside = prefix in ("B", "I")
+        opens = kind if inside and (prefix == "B" or kind != current) else None
+        closes = current if current is not None and (not inside or opens is not None) else None
+        marks.append((closes, opens))
+        current = opens if opens is not None else (current if inside else None)
+    marks.append((current, None))
+    return marks
+
+
+class TokenLines:
+    """An item's sentence records as the lines of a token format (``TOKEN_FORMATS``):
+    CoNLL-U, CWB's vertical text, or a token table.  Each sentence is numbered by its
+    item's corpus index (NUMBER), followed by ``-1``, ``-2``, ... when the item is a
+    text; ``universal`` says whether the tags are in NLTK's universal tagset, which
+    CoNLL-U writes as UPOS (XPOS otherwise)."""
+
+    def __init__(self, fmt: str, universal: bool, texts: bool) -> None:
+        self.write: Callable[[Record, str, str], str] = getattr(self, fmt)
+        self.universal = universal
+        self.texts = texts
+
+    def item(self, fileid: str | None, records: list[Record]) -> str:
+        """The item's text: its ITEM line, then each sentence that has tokens (CoNLL-U
+        allows no empty sentence; the other two follow it)."""
+        parts = [ITEM + json.dumps(fileid, ensure_ascii=False).translate(MARKS)]
+        shown = tsv_field(fileid or "")
+        for k, record in enumerate(records, 1):
+            if record["tokens"]:
+                sid = NUMBER + ("-%d" % k if self.texts else "")
+                parts.append(self.write(record, sid, shown))
+        return "\n".join(parts)
+
+    def conllu(self, record: Record, sid: str, fileid: str) -> str:
+        forms = column(record["tokens"])
+        blank = ["_"] * len(forms)
+        lemmas = column(record["lemmas"]) if "lemmas" in record else blank
+        tags = column(record["tags"]) if "tags" in record else blank
+        upos, xpos = (tags, blank) if self.universal else (blank, tags)
+        misc: list[list[str]] = [[] for _ in forms]
+        for name, key in (("stems", "Stem"), ("iob", "Chunk")):
+            if record.get(name) is not None:
+                for parts, value in zip(misc, column(record[name])):
+                    parts.append("%s=%s" % (key, value.replace("|", MISC_BAR)))
+        rows = ["# sent_id = %s\n# text = %s\n" % (sid, " ".join(forms))]
+        for i, row in enumerate(zip(forms, lemmas, upos, xpos, misc), 1):
+            rows.append("%d\t%s\t%s\t%s\t%s\t_\t_\t_\t_\t%s\n"
+                        % (i, row[0], row[1], row[2], row[3], "|".join(row[4]) or "_"))
+        return "".join(rows)  # a blank line follows
+
+    def vrt(self, record: Record, sid: str, fileid: str) -> str:
+        columns = [column(record[name]) for name in ("tokens", "tags", "lemmas", "stems")
+                   if name in record]
+        words = ["\t".join(values).translate(XML) for values in zip(*columns)]
+        iob = record.get("iob")
+        if iob is None:
+            return '<s id="%s">\n%s\n</s>' % (sid, "\n".join(words))
+        marks = chunks(iob)
+        lines = ['<s id="%s">' % sid]
+        for (closes, opens), word in zip(marks, words):
+            if closes is not None:
+                lines.append("</chunk>")
+            if opens is not None:
+                kind = field(opens).translate(MARKS).translate(XML)
+                lines.append('<chunk type="%s">' % kind)
+            lines.append(word)
+        if marks[-1][0] is not None:
+            lines.append("</chunk>")
+        lines.append("</s>")
+        return "\n".join(lines)
+
+    def tsv(self, record: Record, sid: str, fileid: str) -> str:
+        index, _, sentence = sid.partition("-")
+        first = "%s\t%s%s\t" % (index, sentence + "\t" if sentence else "", fileid)
+        columns = [[tsv_field(v) for v in record[name]]
+                   for name in ("tokens", "tags", "lemmas", "stems") if name in record]
+        iob = record.get("iob")
+        if "iob" in record:
+            columns.append([tsv_field(v) for v in iob] if iob is not None
+                           else [""] * len(record["tokens"]))
+        return "\n".join("%s%d\t%s" % (first, i, "\t".join(values))
+                         for i, values in enumerate(zip(*columns), 1))
+
+
 class Pipeline:
     """The steps over each item.  A last ``count`` step counts the records instead
     of writing them: no line per item, and ``flush()`` gives the counts of the items
@@ -194,6 +333,9 @@ class Pipeline:
         self.index_base = output["index_base"]
         main = [ADDS[step["name"]][0] for step in steps if step["name"] in ADDS] or ["tokens"]
         self.lines = Lines(main[-1])
+        self.token_lines = (TokenLines(self.output_format, bool(output.get("universal")),
+                                       self.tokenize is not None)
+                            if self.output_format in TOKEN_FORMATS else None)
 
     def run(self, record: Record) -> Record:
         for apply, fn in self.steps:
@@ -236,6 +378,9 @@ class Pipeline:
             if self.index_base is None:  # '{"index": 0, ...}' -> '{"index": , ...}'
                 return UNNUMBERED + text[len(UNNUMBERED) + 1:]
             return text
+        if self.token_lines is not None:  # an ITEM line even without sentences
+            fileid = item.get("fileid") if isinstance(item, dict) else None
+            return self.token_lines.item(fileid, records)
         if not records:  # a text without sentences: no line, so lines stay sentences
             return None
         write = self.lines.formats[self.output_format]

@@ -386,8 +386,8 @@ def test_a_poison_sentence_leaves_the_other_counts_whole(mode, tmp_path):
 @pytest.mark.parametrize("corpus, task, output, said", [
     ("{name: brown, view: sents}", "{name: count}", "format: jsonl",
      "output.format: a count writes its merged counts as json or tsv, not jsonl"),
-    ("{name: brown, view: sents}", "{name: tag}", "format: tsv",
-     "output.format: tsv holds a count's merged counts; task tag writes"),
+    ("{name: brown, view: sents}", "{name: tag}", "format: json",
+     "output.format: json holds a count's merged counts; task tag writes"),
     ("{name: brown, view: sents}", "{name: tag}", "top: 3",
      "output.top: only a count's output keeps the top N"),
     ("{name: brown, view: sents}", "{name: count, options: {of: tag}}", "",

@@ -329,3 +329,26 @@ def test_an_output_on_standard_output_has_a_report_only_when_asked(tmp_path):
     to_stdout = replace(job, output=replace(job.output, path="-"))
     assert report_path(to_stdout, None) is None
     assert report_path(to_stdout, "r.json") == "r.json"
+
+
+def test_a_report_to_standard_output_is_refused(tmp_path, capsys):
+    out = tmp_path / "tb.jsonl"
+    job = write_job(tmp_path, out, limit=20)
+    assert main(["run", str(job), "--quiet", "--report", "-"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"nlp-parallel: error: {job}: --report: the report is written to a file, not to "
+        f"standard output (-); give it a path"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["job.yaml"]
+
+
+def test_an_output_on_standard_output_with_report(tmp_path, capfd):
+    out = tmp_path / "tb.jsonl"
+    job = write_job(tmp_path, out, limit=20)
+    assert main(["run", str(job), "--output", str(out), "--quiet"]) == 0
+    capfd.readouterr()
+    report = tmp_path / "stdout.report.json"
+    assert main(["run", str(job), "--output", "-", "--report", str(report)]) == 0
+    captured = capfd.readouterr()
+    assert captured.out == out.read_text(encoding="utf-8")
+    assert f"  report: {report}" in captured.err.splitlines()
+    assert report_of(report)["output"] == "-" and report_of(report)["items"] == 20
