@@ -36,6 +36,9 @@ class Checkpoint:
     #: number, an item in it, and the shard's first fileid and byte (None: the
     #: driver read the corpus).
     position: tuple[Any, ...] | None = None
+    #: What the runs so far did, up to this checkpoint, for the run report
+    #: (:class:`~nlp_parallel.reports.Totals` as plain data; None: not recorded).
+    totals: Mapping[str, Any] | None = None
 
 
 def _settings_json(settings: Mapping[str, Any]) -> str:

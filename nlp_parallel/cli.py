@@ -30,6 +30,7 @@ from .gateways import GatewayPool, GatewayWarning
 from .jobs import Job, in_job, load_job
 from .outputs import STDOUT
 from .plan import open_plan, output_file
+from .reports import gateway_lines
 from .runner import RunSummary, run_plan
 from .signals import Terminated, interrupt_behind, sigterm_raises
 from .specs import GatewaySpecs, crowding, parse_specs, read_hosts_file, with_min_gateways
@@ -141,7 +142,8 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
     try:
         with open_plan(job) as plan, _progress(args.quiet, plan.expected) as bar:
             summary = run_plan(plan, progress=bar and bar.update, resume=args.resume,
-                               estimate=bar and functools.partial(_retotal, bar))
+                               estimate=bar and functools.partial(_retotal, bar),
+                               report=True if args.report is None else args.report)
     except (ConfigError, ResourceMissing):  # bad input: refused before anything started
         raise
     except BaseException:  # a run stopped early: say how to continue it
@@ -301,8 +303,8 @@ def _summary(summary: RunSummary) -> None:
          f"({summary.items_per_second:,.0f} items/s) -> {_shown(summary.output)}")
     if summary.counted is not None:
         print(f"  counted: {summary.counted}", file=sys.stderr)
-    per = "  ".join(f"{g}: {n:,}" for g, n in summary.per_gateway.items())
-    print(f"  per gateway: {per}", file=sys.stderr)
+    for line in gateway_lines(summary.gateways):
+        print(line, file=sys.stderr)
     if summary.read_by != "workers":
         print(f"  the corpus was read by the driver: {summary.read_by}", file=sys.stderr)
     restarts = "  ".join(f"{g}: {n}" for g, n in summary.restarts.items() if n)
@@ -315,6 +317,8 @@ def _summary(summary: RunSummary) -> None:
                   else "not listed in a file beside standard output")
         print(f"  {len(summary.failures):,} items failed (indexes {shown}{more}); {listed}",
               file=sys.stderr)
+    if summary.report is not None:
+        print(f"  report: {summary.report}", file=sys.stderr)
 
 
 def _shown(path: str) -> str:
@@ -433,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--resume", action="store_true",
                            help="continue an interrupted run from its checkpoint "
                                 "(a no-op when the output is complete)")
+            p.add_argument("--report", metavar="PATH",
+                           help="write the run report here instead of beside the "
+                                "output (OUTPUT.report.json)")
     command("tasks", cmd_tasks)
     command("corpora", cmd_corpora)
     p = command("check", cmd_check)

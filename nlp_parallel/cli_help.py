@@ -30,13 +30,16 @@ The output goes to a hidden part file beside output.path, renamed into place
 when the run completes (compressed then when the path ends in .gz); a stopped
 run is continued with --resume.  --output - writes standard output as the run
 goes, the progress and summary going to standard error; it cannot be resumed.
+A completed run writes a report of what it did to OUTPUT.report.json, or to
+--report PATH.
 
 examples:
   nlp-parallel run jobs/tb.yaml
   nlp-parallel run jobs/tb.yaml --specs 2*popen 'auto*ssh=node1//python=python3'
   nlp-parallel run jobs/tb.yaml --limit 100 --output try.jsonl --overwrite
   nlp-parallel run jobs/tb.yaml --output - | python filter.py > kept.jsonl
-  nlp-parallel run jobs/tb.yaml --resume"""),
+  nlp-parallel run jobs/tb.yaml --resume
+  nlp-parallel run jobs/tb.yaml --report runs/tb.report.json"""),
     "validate": ("check a job file, its corpus, task and output without starting "
                  "gateways", """\
 Exits 0 and prints one line when the job would start; otherwise exits 2 with

@@ -137,6 +137,8 @@ class OutputFile:
         self._broken = False  # a write failed: past _durable, the part files hold unknown bytes
         self._replaces = overwrite  # may replace a file at the output path
         self._resumed = False  # continues what an earlier run wrote
+        #: Called at each checkpoint for what the runs so far did, kept with it.
+        self.totals: Callable[[], Mapping[str, Any]] | None = None
 
     # -- before the run -----------------------------------------------------------
 
@@ -325,7 +327,8 @@ class OutputFile:
         saved = Checkpoint(settings_hash(self.settings), plain_settings(self.settings),
                            self.items, last, self._offset, self._errors_offset,
                            self.failures, replaces=self._replaces,
-                           position=self.position)
+                           position=self.position,
+                           totals=None if self.totals is None else self.totals())
         temp = self.checkpoint_temp
         with self._writing(self.checkpoint_path):
             # O_EXCL: a fresh file, never one that appeared there (open() cleared it).

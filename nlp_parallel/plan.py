@@ -94,6 +94,11 @@ class Plan:
         """The module the workers run."""
         return self._task[0]
 
+    @property
+    def options(self) -> Any:
+        """The options the workers' module is set up with, models included."""
+        return self._task[1]
+
     @functools.cached_property
     def reading(self) -> ShardPlan | str:
         """The shards the workers read, or why the driver reads the corpus: the

@@ -16,6 +16,7 @@ are started for the run, replaced when they die, and stopped after it.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import functools
@@ -30,14 +31,25 @@ from remote_tasks.pipeline import UNNUMBERED
 
 from .corpus import Corpus
 from .corpus.shards import ShardPlan
+from .counting import Counts
 from .engine import Session
 from .engine.sharding import STRIDE, ShardSlice, position
 from .forks import sharing
 from .gateways import GatewayPool
 from .jobs import Job
 from .modules import RemoteModule
+from .outputs import OutputFile
 from .plan import Plan, open_plan
 from .pools import Pool, dask_pool
+from .reports import (
+    GatewayWork,
+    ReportFile,
+    Tally,
+    Totals,
+    build_report,
+    gateway_work,
+    report_path,
+)
 from .settings import ItemFailure, RunOptions
 
 #: Called with the number of items each written chunk adds (``tqdm.update`` fits).
@@ -67,6 +79,10 @@ class RunSummary:
     read_by: str = "workers"
     #: A count's totals, as the summary shows them ("1,161,192 units, 56,057 types").
     counted: str | None = None
+    #: Each gateway's items and seconds of work in this run, by gateway id.
+    gateways: Mapping[str, GatewayWork] = dataclasses.field(default_factory=dict)
+    #: Where the run report was written (None: no report).
+    report: str | None = None
 
     @property
     def items_per_second(self) -> float:
@@ -74,8 +90,13 @@ class RunSummary:
 
 
 def run_job(job: Job, progress: Progress | None = None, resume: bool = False,
-            pool: Pool | None = None) -> RunSummary:
-    """Run ``job`` to completion, writing its output; return a :class:`RunSummary`.
+            pool: Pool | None = None, report: bool | str = True) -> RunSummary:
+    """Run ``job`` to completion, writing its output and its run report; return a
+    :class:`RunSummary`.
+
+    ``report`` says where the report goes: True beside the output
+    (``OUTPUT.report.json``; none for an output on standard output), a path, or
+    False for none (see :mod:`nlp_parallel.reports`).
 
     The job's gateways are started for the run and stopped after it, unless a
     started ``pool`` is given to run on instead (it is left running).
@@ -91,12 +112,13 @@ def run_job(job: Job, progress: Progress | None = None, resume: bool = False,
     :func:`nlp_parallel.map` raises while running.
     """
     with open_plan(job) as plan:
-        return run_plan(plan, progress, resume, pool)
+        return run_plan(plan, progress, resume, pool, report=report)
 
 
 def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
              pool: Pool | None = None,
-             estimate: Callable[[int], object] | None = None) -> RunSummary:
+             estimate: Callable[[int], object] | None = None,
+             report: bool | str = True) -> RunSummary:
     """:func:`run_job` for a job planned already (its corpus open and checked).
 
     Where the number of items is not known before the corpus is read,
@@ -109,7 +131,12 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
         return RunSummary(job.output.path, 0, None, 0.0, {}, already_complete=True)
     started = time.perf_counter()
     saved = out.check(resume)
+    written = _report_file(job, report)
+    if written is not None:
+        written.check((out.path, out.errors, out.part, out.errors_part, out.checkpoint_path))
     done = saved.items if saved is not None else 0
+    tally = Tally(_earlier(saved), since=started)
+    out.totals = tally.plain
     base = job.corpus.start + done
     module, settings = plan.module, plan.settings(done)  # before any output is created
     shards = plan.shards
@@ -152,6 +179,7 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
             session = Session(pool.gateways, module, settings, pool.restart,
                               record=lambda failure: failure.line(base), shards=shards,
                               sizes=limit is not None)
+            tally.gateways = functools.partial(_work, session)
             if progress is not None and done:
                 progress(done)  # a resumed run starts where the last one stopped
             failures: list[ItemFailure] = []  # by corpus index
@@ -162,6 +190,10 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
                     new = [dataclasses.replace(f, index=f.index + base)
                            for f in session.failures[len(failures):]]
                     failures += new
+                    tally.items = session.delivered
+                    tally.tokens = (session.buffer.tokens if counter is None
+                                    else counter.upto(session.delivered))
+                    tally.failures.update(f.error_type for f in new)
                     at = place(shards, session.buffer.due) if shards is not None else None
                     text = chunk if isinstance(chunk, str) else _json_lines(chunk)
                     if counts is not None:
@@ -174,21 +206,70 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
                         measure.update(session.buffer.due, session.delivered)
                 if documents is not None and documents.end():
                     out.write(documents.end(), done + session.delivered, (), out.position)
-                if counts is None:
-                    out.commit()
-                else:
+                if counts is not None:
                     counts.finish()
-                    out.commit(functools.partial(counts.write, job.output.format,
-                                                 job.output.top))
+                read_by = plan.reading if isinstance(plan.reading, str) else "workers"
+                counted = None if counts is None else counts.summary()
+                errors = out.errors if out.failures and out.lists_errors else None
+                report_data = None if written is None else build_report(
+                    job, plan, tally.now(), read_by=read_by, output=job.output.path,
+                    errors=errors, counted=counted)
+                _commit(out, counts, job, written, report_data)
             finally:
                 session.close()
     tokens = session.buffer.tokens if counter is None else counter.tokens
     return RunSummary(
         job.output.path, session.delivered, tokens, time.perf_counter() - started,
-        dict(session.counts), done, tuple(failures),
-        out.errors if out.failures and out.lists_errors else None,
-        dict(session.restarts), read_by=plan.reading if isinstance(plan.reading, str)
-        else "workers", counted=None if counts is None else counts.summary())
+        dict(session.counts), done, tuple(failures), errors, dict(session.restarts),
+        read_by=read_by, counted=counted, gateways=_work(session),
+        report=None if written is None else written.shown)
+
+
+def _commit(out: OutputFile, counts: Counts | None, job: Job, written: ReportFile | None,
+            report: Mapping[str, Any] | None) -> None:
+    """Put the output in place (a count's rendered), and its report after it.
+
+    The report is made durable first, so that a disk too full for it stops the
+    run resumable, before the output is in place; it is renamed into place once
+    the output is."""
+    if written is not None and report is not None:
+        written.prepare(report)
+    try:
+        if counts is None:
+            out.commit()
+        else:
+            out.commit(functools.partial(counts.write, job.output.format, job.output.top))
+    except BaseException:
+        if written is not None:
+            written.discard()
+        raise
+    if written is not None:
+        written.commit()
+
+
+def _report_file(job: Job, report: bool | str) -> ReportFile | None:
+    """The run report's file: beside the output (True), at a path, or none."""
+    if report is False:
+        return None
+    path = report_path(job, None if report is True else str(report))
+    if path is None:
+        return None
+    if isinstance(report, str):
+        return ReportFile(path)
+    return ReportFile(path, "output.path", output=job.output.path)
+
+
+def _earlier(saved: Any) -> Totals | None:
+    """What the runs before a resumed one did, as its checkpoint records; for a
+    checkpoint that records nothing of it, only the items it says are written."""
+    if saved is None:
+        return None
+    return Totals.from_plain(saved.totals) or Totals(1, None, saved.items, None, {}, 0.0,
+                                                     0.0, {})
+
+
+def _work(session: Session) -> dict[str, GatewayWork]:
+    return gateway_work(session.counts, session.work, session.restarts)
 
 
 
@@ -344,16 +425,33 @@ def _json_lines(results: list[Any]) -> str:
 
 
 class _TokenCounter:
-    """Counts the tokens read as items stream past; None once an item is a text."""
+    """Counts the tokens read as items stream past; None once an item is a text.
+
+    The driver reads ahead of what is written, so the tokens read so far after
+    each item are kept until :meth:`upto` is asked past it."""
 
     def __init__(self) -> None:
         self.tokens: int | None = 0
+        #: The tokens read after item _done + 1, _done + 2, ...
+        self._sums: collections.deque[int | None] = collections.deque()
+        self._done = 0
 
     def count(self, items: Iterator[dict]) -> Iterator[dict]:
         for item in items:
             if self.tokens is not None:
                 self.tokens = self.tokens + len(item["tokens"]) if "tokens" in item else None
+            self._sums.append(self.tokens)
             yield item
+
+    def upto(self, items: int) -> int | None:
+        """The tokens of the first ``items`` items read (asked for a number never
+        below the last one asked for)."""
+        if items <= 0:
+            return 0
+        while self._done < items - 1 and self._sums:
+            self._sums.popleft()
+            self._done += 1
+        return self._sums[0] if self._sums else self.tokens
 
 
 __all__ = ["Progress", "RunSummary", "locate", "number_lines", "run_job", "run_plan",

@@ -16,9 +16,9 @@ setup   {name, emit, source,          ready   {}  | failed {index: None, seq: No
          filename, options,
          [reader, on_error]}
         | {name, emit, prepared, ...}
-batch   {seq, start, items, [sizes]}  done    {seq, data, seconds, [sizes]}
+batch   {seq, start, items, [sizes]}  done    {seq, data, seconds, cpu, [sizes]}
                                       | failed {seq, index, data, seconds, ...}
-shard   {seq, start, where, [blobs],  done    {seq, data, seconds, count, counts,
+shard   {seq, start, where, [blobs],  done    {seq, data, seconds, cpu, count, counts,
          skip, take, [sizes]}                  failures, tokens, [sizes]}
                                       | failed {seq, index, data, seconds, item, ...}
                                       | failed {seq, bad_data, seconds}
@@ -218,7 +218,7 @@ class Worker:
         return lines
 
     def batch(self, seq: int, start: int, items: str, sizes: bool = False) -> Message:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         process, fmt = self.process, self.format
         results = []
         index = start
@@ -237,7 +237,7 @@ class Worker:
         finally:
             self.at = None
         done = {"seq": seq, "data": self.encode(self.flushed(results)),
-                "seconds": time.perf_counter() - started}
+                "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu}
         if sizes:
             done["sizes"] = json.dumps([[len(self.encode([r])) for r in results], []])
         return ("done", done)
@@ -260,7 +260,7 @@ class Worker:
         length of each item's lines in ``data`` and its tokens (-1: a text), as JSON
         ``[lengths, tokens]``.
         """
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         process, fmt, reader = self.process, self.format, self.reader
         lines: list[str] = []
         lengths: list[int] = []
@@ -320,7 +320,7 @@ class Worker:
         done = {"seq": seq, "data": self.encode(self.flushed(lines)), "count": len(lengths),
                 "counts": counts,
                 "failures": failures, "seconds": time.perf_counter() - started,
-                "tokens": None if -1 in tokens else sum(tokens)}
+                "cpu": time.process_time() - cpu, "tokens": None if -1 in tokens else sum(tokens)}
         if sizes:
             done["sizes"] = json.dumps([lengths, tokens])
         return ("done", done)

@@ -268,7 +268,7 @@ def test_a_file_size_limit_stops_the_run_resumably(tmp_path, clean_brown):
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes() == clean_brown
     assert sorted(p.name for p in tmp_path.iterdir()) == ["brown.yaml", "limited.py",
-                                                          "out.jsonl"]
+                                                          "out.jsonl", "out.jsonl.report.json"]
 
 
 @pytest.fixture
@@ -330,7 +330,7 @@ def test_a_full_disk_stops_the_run_resumably(tmp_path, small_disk, clean_brown):
     proc = run_cli("run", str(job), "--resume", "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes() == clean_brown
-    assert sorted(p.name for p in disk.iterdir()) == ["out.jsonl"]
+    assert sorted(p.name for p in disk.iterdir()) == ["out.jsonl", "out.jsonl.report.json"]
 
 
 @pytest.mark.parametrize("inodes, which", [
@@ -453,7 +453,8 @@ def test_overwrite_starts_over_past_an_unreadable_checkpoint(tmp_path, capsys, t
     clean = tmp_path / "clean.jsonl"
     assert main(["run", str(job), "--output", str(clean), "--quiet"]) == 0
     assert out.read_bytes() == clean.read_bytes()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.jsonl", "tb.jsonl", "tb.yaml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "clean.jsonl", "clean.jsonl.report.json", "tb.jsonl", "tb.jsonl.report.json", "tb.yaml"]
 
 
 def test_starting_over_removes_the_old_checkpoint_before_the_part_file_is_cut(tmp_path):

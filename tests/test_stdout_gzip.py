@@ -77,7 +77,8 @@ def test_a_count_to_standard_output_and_to_gz(tmp_path, pool, capsysbinary):
     run_job(load_job(str(job_file(tmp_path, str(packed), "tsv", COUNT, "gz"))), pool=pool)
     assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir() if "counts" in p.name) == [
-        "counts.tsv", "counts.tsv.gz"]  # no part, checkpoint or temporary file left
+        "counts.tsv", "counts.tsv.gz", "counts.tsv.gz.report.json",
+        "counts.tsv.report.json"]  # no part, checkpoint or temporary file left
 
 
 def test_gz_output_is_reproducible(tmp_path, pool):

@@ -78,6 +78,10 @@ class Node:
         self.stuck: tuple[int, int] | None = None  # (seq, index) of the item it said runs long
         #: Items it delivered first, over all runs.
         self.delivered = 0
+        #: Seconds its workers spent on the batches they finished, wall and CPU,
+        #: over all runs (a batch run twice counts twice: both were work done).
+        self.busy = 0.0
+        self.cpu = 0.0
         self._threads: list[threading.Thread] = []
 
     def __str__(self) -> str:

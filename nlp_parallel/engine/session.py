@@ -117,6 +117,12 @@ class Session:
         return {node.gateway_id: node.delivered for node in self.nodes}
 
     @property
+    def work(self) -> dict[str, tuple[float, float]]:
+        """Seconds each gateway's workers spent on the batches they finished, wall
+        and CPU, over all runs, by gateway id."""
+        return {node.gateway_id: (node.busy, node.cpu) for node in self.nodes}
+
+    @property
     def restarts(self) -> dict[str, int]:
         """Restarts charged to each gateway so far, by gateway id."""
         return {node.gateway_id: node.restarts for node in self.nodes}
@@ -265,6 +271,8 @@ class Session:
             first = self.sched.complete(index, seq, seconds)
         except (KeyError, TypeError):  # a seq never sent, or not even a number
             raise self.wire.stray(str(node), fields) from None
+        node.busy += seconds
+        node.cpu += fields.get("cpu", 0.0)  # a worker of an earlier version says none
         if first is None or not self.feed.current(seq):
             return
         if isinstance(first.payload, ShardSlice):
