@@ -330,11 +330,10 @@ class TableSource(Source):
                 raise files.fail(fileid, f" line {line}: no {_cell(table.text_column)} "
                                          f"(the row has {_cells(row)})")
             record: Record = {"text": row[text_at]}
-            if ids:
-                for name, at in ids:
-                    if len(row) <= at:
-                        raise files.fail(fileid, f" line {line}: no id column {_cell(name)} "
-                                                 f"(the row has {_cells(row)})")
+            for name, at in ids:
+                if len(row) <= at:
+                    raise files.fail(fileid, f" line {line}: no id column {_cell(name)} "
+                                             f"(the row has {_cells(row)})")
                 record.setdefault("ids", {})[id_name(name)] = row[at]
             yield record
 
