@@ -205,7 +205,7 @@ def _load(args: argparse.Namespace) -> Job:
         if getattr(args, "resume", False) and job.corpus.stdin:
             raise ConfigError(f"{job.corpus.where}.path: '-' reads standard input, which a "
                               "resumed run cannot read again from where it stopped; run "
-                              "the job whole, without --resume")
+                              "the job whole again, with --overwrite in place of --resume")
         if args.limit is not None:
             if args.limit < 0:
                 raise ConfigError(f"--limit: must be at least 0, not {args.limit}")

@@ -244,8 +244,8 @@ def test_resume_is_refused_for_standard_input(tmp_path, capsys):
     assert main(["run", str(path), "--resume"]) == 2
     err = capsys.readouterr().err
     assert err == (f"nlp-parallel: error: {path}: corpus.path: '-' reads standard input, which "
-                   "a resumed run cannot read again from where it stopped; run the job whole, "
-                   "without --resume\n")
+                   "a resumed run cannot read again from where it stopped; run the job whole "
+                   "again, with --overwrite in place of --resume\n")
     assert not (tmp_path / "out.tagged").exists()
 
 
