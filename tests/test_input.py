@@ -98,6 +98,16 @@ def test_a_missing_text_cell_names_the_line_the_row_starts_on(tmp_path):
         f"corpus.path: {tmp_path / 's.csv'} line 4: no 'text' cell (the row has 1 cell)")
 
 
+def test_a_quote_left_open_names_the_line_its_row_starts_on(tmp_path):
+    # Read leniently, the rest of the file would be one cell.
+    write(tmp_path / "s.csv", 'id,text\n1,fine\n2,"open\n3,more\n')
+    mapping = {"path": "s.csv", "format": "csv", "view": "raw", "text_column": "text"}
+    with pytest.raises(ConfigError) as caught:
+        items(mapping, tmp_path)
+    assert str(caught.value) == (
+        f"corpus.path: {tmp_path / 's.csv'} line 3: not valid CSV (unexpected end of data)")
+
+
 def test_a_column_not_in_the_header_is_refused_before_reading(tmp_path):
     write(tmp_path / "s.csv", SURVEY)
     mapping = {"path": "s.csv", "format": "csv", "view": "raw", "text_column": "answers"}

@@ -37,6 +37,7 @@ from .sources import (
     StdinReader,
     TableSource,
     UserFiles,
+    remove_last,
 )
 from .spec import FORMAT_VIEWS, TABLE_FORMATS, CorpusSpec, glob_root
 
@@ -212,7 +213,7 @@ def _check_view_on_empty_file(spec: CorpusSpec) -> None:
             reader = FORMAT_READERS[spec.format](directory, ["empty"], spec.encoding)
             check_view(reader, spec.view, f"{spec.where}.view", f"{spec.format} input")
         finally:
-            del nltk.data.path[len(nltk.data.path) - 1 - nltk.data.path[::-1].index(directory)]
+            remove_last(nltk.data.path, directory)
 
 
 def _records(

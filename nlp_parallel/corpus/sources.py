@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
 import nltk
-
 from nltk.corpus.reader import (
     ConllChunkCorpusReader,
     PlaintextCorpusReader,
@@ -41,8 +40,8 @@ from nltk.corpus.reader.util import StreamBackedCorpusView, read_blankline_block
 
 from ..errors import ConfigError
 from ..shard_reader import CONVERSIONS, BadData, jsonl_records
-from .spec import Table
 from .compressed import DAMAGED, compression_name, copy_to, decompressed, open_stream
+from .spec import Table
 
 Kind = Literal["tokens", "tagged", "text"]
 Record = dict[str, Any]
@@ -198,7 +197,7 @@ class Source:
                 inner = Source(reader, self.view, (fileid,), self.convert, files)
                 yield from inner._guarded(fileid)
             finally:
-                _remove_last(nltk.data.path, directory)
+                remove_last(nltk.data.path, directory)
 
     def _view(self, fileid: str) -> Any:
         if self.view == "raw":
@@ -295,7 +294,9 @@ class TableSource(Source):
         encoding = "utf-8-sig" if codecs.lookup(files.encoding).name == "utf-8" else files.encoding
         with self.open_bytes(fileid) as stream:
             text = io.TextIOWrapper(stream, encoding=encoding, newline="")
-            rows = csv.reader(text, DIALECTS[files.format])
+            # strict: a quote left open is an error at its row, not the rest of the file
+            # read as one cell.
+            rows = csv.reader(text, DIALECTS[files.format], strict=True)
             try:
                 yield from self._records(rows, fileid, header_only)
             except UnicodeDecodeError:
@@ -304,10 +305,6 @@ class TableSource(Source):
                     with self.open_bytes(fileid) as again:
                         offset, byte = _first_bad_byte_in(again, files.encoding)
                 raise files.decode_error(fileid, offset, byte) from None
-            except csv.Error as exc:
-                fields = {"fileid": fileid, "kind": "table", "line": rows.line_num,
-                          "detail": f"not valid {files.format.upper()} ({exc})"}
-                raise files.bad_data(fields) from None
             except DAMAGED as exc:
                 raise damaged(files, fileid, stream, exc) from None
 
@@ -315,9 +312,17 @@ class TableSource(Source):
         files, table = self.files, self.table
         assert files is not None
         columns = None if table.header else self._positions(None, fileid)
-        first_line = 1
-        for row in rows:
-            line, first_line = first_line, rows.line_num + 1
+        line = 1  # where the next row starts
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                detail = f"not valid {files.format.upper()} ({exc})"
+                raise files.bad_data({"fileid": fileid, "kind": "table", "line": line,
+                                      "detail": detail}) from None
+            line, starts = rows.line_num + 1, line
             if not row:
                 continue
             if columns is None:
@@ -327,12 +332,12 @@ class TableSource(Source):
                 continue
             text_at, ids = columns
             if len(row) <= text_at:
-                raise files.fail(fileid, f" line {line}: no {_cell(table.text_column)} "
+                raise files.fail(fileid, f" line {starts}: no {_cell(table.text_column)} "
                                          f"(the row has {_cells(row)})")
             record: Record = {"text": row[text_at]}
             for name, at in ids:
                 if len(row) <= at:
-                    raise files.fail(fileid, f" line {line}: no id column {_cell(name)} "
+                    raise files.fail(fileid, f" line {starts}: no {_cell(name)} "
                                              f"(the row has {_cells(row)})")
                 record.setdefault("ids", {})[id_name(name)] = row[at]
             yield record
@@ -369,7 +374,7 @@ def _cells(row: list[str]) -> str:
 
 
 def _cell(column: str | int) -> str:
-    return f"cell {column + 1}" if isinstance(column, int) else f"{column!r} cell"
+    return f"column {column} cell" if isinstance(column, int) else f"{column!r} cell"
 
 
 def damaged(files: UserFiles, fileid: str, stream: IO[bytes], exc: BaseException) -> BaseException:
@@ -381,7 +386,8 @@ def damaged(files: UserFiles, fileid: str, stream: IO[bytes], exc: BaseException
     return files.fail(fileid, f": not a readable {compression} stream ({exc})")
 
 
-def _remove_last(entries: list[Any], entry: str) -> None:
+def remove_last(entries: list[Any], entry: str) -> None:
+    """Remove the last of ``entries`` equal to ``entry``: the one this code appended."""
     for i in range(len(entries) - 1, -1, -1):
         if entries[i] == entry:
             del entries[i]
