@@ -33,7 +33,8 @@ examples:
   nlp-parallel run jobs/tb.yaml
   nlp-parallel run jobs/tb.yaml --specs 2*popen 'auto*ssh=node1//python=python3'
   nlp-parallel run jobs/tb.yaml --limit 100 --output try.jsonl --overwrite
-  nlp-parallel run jobs/tb.yaml --resume"""),
+  nlp-parallel run jobs/tb.yaml --resume
+  cat answers.jsonl | nlp-parallel run jobs/stdin.yaml  # corpus.path: '-'"""),
     "validate": ("check a job file, its corpus, task and output without starting "
                  "gateways", """\
 Exits 0 and prints one line when the job would start; otherwise exits 2 with
