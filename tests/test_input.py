@@ -13,9 +13,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import nltk.data
 import pytest
 from conftest import corpus_of
 from nltk import sent_tokenize, word_tokenize
+from nltk.corpus.reader import TaggedCorpusReader
 
 from nlp_parallel.cli import main
 from nlp_parallel.corpus import parse_corpus
@@ -217,6 +219,30 @@ def test_a_gzipped_csv_job_tokenizes_each_answer_and_carries_its_ids(tmp_path):
         for i, (who, answer, _) in enumerate(rows)
     ]
     assert packed == [{**line, "fileid": "survey.csv.gz"} for line in plain]
+
+
+def test_one_job_over_plain_and_compressed_copies_writes_each_alike(tmp_path):
+    text = "The dog barks. The cat, too.\n\nA new paragraph here. It ends.\n"
+    write(tmp_path / "t" / "0-plain.txt", text)
+    for name, compress in COMPRESSORS.items():
+        write(tmp_path / "t" / f"1-{name}.txt", compress(text.encode("utf-8")))
+    out = tmp_path / "out.tagged"
+    path = job(tmp_path / "job.yaml", f"""\
+        corpus: {{path: "t/*.txt", format: text, view: sents}}
+        task: {{name: tag}}
+        specs: [popen]
+        read: workers
+        output: {{path: {out}, format: tagged}}
+        """)
+    assert main(["run", str(path), "--quiet"]) == 0
+    nltk.data.path.append(str(tmp_path))  # authorize the output for NLTK's reader
+    try:
+        sents = TaggedCorpusReader(str(tmp_path), ["out.tagged"]).tagged_sents()[:]
+    finally:
+        nltk.data.path.remove(str(tmp_path))
+    assert len(sents) == 4 * 4
+    assert sents[4:8] == sents[8:12] == sents[12:16] == sents[0:4]
+    assert [w for w, _ in sents[0]] == ["The", "dog", "barks", "."]
 
 
 def test_a_shell_pipeline_on_standard_input_equals_the_file_run(tmp_path):
