@@ -274,11 +274,11 @@ def plan_shards(corpus: Corpus, shard_bytes: int = SHARD_BYTES) -> ShardPlan | s
     if shard_bytes < 1:
         raise ValueError(f"shard_bytes must be positive, not {shard_bytes}")
     source = corpus.source()
-    label = corpus.spec.name or corpus.spec.path or ""
+    label = corpus.spec.label
     if source.files is not None:
         why = _read_by_driver(source.files, source.fileids)
         if why is not None:
-            return why if source.files.stdin else f"{label}: {why}"
+            return why if corpus.spec.stdin else f"{label}: {why}"
     if any(fileid.endswith(".gz") for fileid in source.fileids):
         return f"{label}: NLTK reads .gz files decompressed, so their bytes are not its text"
     if source.files is not None:
