@@ -179,6 +179,19 @@ def test_plain_text_named_gz_is_read_as_it_is(tmp_path):
         {"fileid": "notes.txt.gz", "text": "Not compressed at all.\n"}]
 
 
+@pytest.mark.parametrize("compress, where", [
+    (lambda data: data, "offset 13"),
+    (gzip.compress, "offset 13 of its decompressed text"),
+])
+def test_bytes_not_of_the_encoding_are_found_in_a_table(tmp_path, compress, where):
+    write(tmp_path / "s.csv", compress(b"id,text\n1,caf\xe9\n"))
+    mapping = {"path": "s.csv", "format": "csv", "view": "raw", "text_column": "text"}
+    with pytest.raises(ConfigError) as caught:
+        items(mapping, tmp_path)
+    assert str(caught.value) == (
+        f"corpus.path: {tmp_path / 's.csv'}: not valid utf-8 (byte 0xe9 at {where})")
+
+
 def test_a_damaged_compressed_file_is_named(tmp_path):
     whole = gzip.compress(b'{"text": "hello"}\n' * 1000)
     write(tmp_path / "cut.jsonl.gz", whole[: len(whole) // 2])

@@ -116,7 +116,8 @@ class UserFiles:
         return ConfigError(f"{self.key}: {self.display(fileid)}{message}")
 
     def decode_error(self, fileid: str, offset: int | None, byte: int | None) -> ConfigError:
-        where = "" if offset is None else f" (byte 0x{byte:02x} at offset {offset})"
+        of = " of its decompressed text" if fileid in self.compression else ""
+        where = "" if offset is None else f" (byte 0x{byte:02x} at offset {offset}{of})"
         return self.fail(fileid, f": not valid {self.encoding}{where}")
 
     def bad_data(self, fields: Mapping[str, Any]) -> ConfigError:
