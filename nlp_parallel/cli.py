@@ -151,7 +151,7 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
             saved = out.load_checkpoint()
         except ConfigError:  # not one to continue: the error that stopped the run says it all
             saved = None
-        if saved is not None:
+        if saved is not None and not job.corpus.stdin:  # standard input is gone once read
             result.hint = (f"{saved.items:,} items are written and kept; continue with "
                            f"`{PROG} run {args.job} --resume`")
         raise
@@ -178,7 +178,7 @@ def cmd_validate(args: argparse.Namespace, result: _Result) -> int:
         warnings.warn(GatewayWarning(crowded), stacklevel=1)
     where = _gateway_count(job.specs) if job.dask is None else str(job.dask)
     print(f"{job.file}: ok: {job.task.name} over "
-          f"{job.corpus.name or job.corpus.path} ({job.corpus.view}, {reading}) on "
+          f"{job.corpus.label} ({job.corpus.view}, {reading}) on "
           f"{where}, writing {job.output.format} to {_shown(job.output.path)}")
     return 0
 
@@ -205,6 +205,10 @@ def _load(args: argparse.Namespace) -> Job:
                 args, job.allow_insecure_socket, job.specs.min_gateways), dask=None)
         if args.dask:
             job = replace(job, dask=_command_line_dask(args.dask, job.dask))
+        if getattr(args, "resume", False) and job.corpus.stdin:
+            raise ConfigError(f"{job.corpus.where}.path: '-' reads standard input, which a "
+                              "resumed run cannot read again from where it stopped; run "
+                              "the job whole again, with --overwrite in place of --resume")
         if args.limit is not None:
             if args.limit < 0:
                 raise ConfigError(f"--limit: must be at least 0, not {args.limit}")

@@ -39,7 +39,8 @@ examples:
   nlp-parallel run jobs/tb.yaml --limit 100 --output try.jsonl --overwrite
   nlp-parallel run jobs/tb.yaml --output - | python filter.py > kept.jsonl
   nlp-parallel run jobs/tb.yaml --resume
-  nlp-parallel run jobs/tb.yaml --report runs/tb.report.json"""),
+  nlp-parallel run jobs/tb.yaml --report runs/tb.report.json
+  cat answers.jsonl | nlp-parallel run jobs/stdin.yaml  # corpus.path: '-'"""),
     "validate": ("check a job file, its corpus, task and output without starting "
                  "gateways", """\
 Exits 0 and prints one line when the job would start; otherwise exits 2 with

@@ -219,7 +219,7 @@ def with_categories(options: Mapping[str, Any], corpus: Corpus,
     reader = source.reader
     if not callable(getattr(reader, "categories", None)):
         raise ConfigError(f"{where}: category needs a corpus with categories (brown, "
-                          f"movie_reviews, reuters, ...); {corpus.spec.name or corpus.spec.path} "
+                          f"movie_reviews, reuters, ...); {corpus.spec.label} "
                           f"has none; use fileid")
     options["categories"] = {fileid: list(reader.categories([fileid]))
                              for fileid in source.fileids}

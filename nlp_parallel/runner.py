@@ -345,7 +345,7 @@ class _ReadEstimate(_Reported):
         super().__init__(report)
         source = corpus.source()
         try:
-            self.sizes = {f: source.reader.abspath(f).file_size() for f in source.fileids}
+            self.sizes = source.sizes()
         except (ValueError, OSError):  # a fileid without a file: no estimate
             self.sizes = {}
         self.total = sum(self.sizes.values())

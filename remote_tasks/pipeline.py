@@ -10,7 +10,8 @@ universal tagset, CoNLL-U's UPOS).  The format ``records``, the research API's o
 (never a job file's), writes each result record as one compact JSON line, the tree
 as nested lists, without an index.
 Item: a text (when the first step is tokenize), tokens, ``[[word, tag], ...]``, or a
-corpus record ``{"fileid", "tokens", "tags"}`` / ``{"fileid", "text"}``.
+corpus record ``{"fileid", "tokens", "tags"}`` / ``{"fileid", "text"}``, which may
+carry ``"ids"`` (a table's id columns), written into its JSONL line after the fileid.
 Result: a record ``{"tokens", "tags", "iob", "tree", "stems", "lemmas"}`` with the
 fields the steps add -- or, after tokenize, the list of one record per sentence.
 """
@@ -366,8 +367,10 @@ class Pipeline:
                              for r in records) or None
         if self.output_format == "jsonl":
             line = {"index": 0 if self.index_base is None else self.index_base + index}
-            if isinstance(item, dict) and item.get("fileid") is not None:
-                line["fileid"] = item["fileid"]
+            if isinstance(item, dict):
+                if item.get("fileid") is not None:
+                    line["fileid"] = item["fileid"]
+                line.update(item.get("ids") or {})  # a table's id columns, to join on
             if self.tokenize is None:
                 line.update(jsonl_fields(result))
             elif self.steps:

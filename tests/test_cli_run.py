@@ -322,6 +322,7 @@ def test_progress_bar_on_a_terminal_has_a_total(tmp_path):
                          ids=lambda c: " ".join(c) or "nlp-parallel")
 def test_help_reads_cleanly_with_examples(capsys, monkeypatch, command):
     """Plain text, no reST markup, within 80 columns, and examples that parse."""
+    import itertools
     import shlex
 
     from nlp_parallel.cli import build_parser
@@ -333,8 +334,10 @@ def test_help_reads_cleanly_with_examples(capsys, monkeypatch, command):
     text = capsys.readouterr().out
     assert "``" not in text and ":func:" not in text
     assert max(len(line) for line in text.splitlines()) <= 80
-    examples = [shlex.split(line)[1:] for line in text.splitlines()
-                if line.startswith("  nlp-parallel ")]
+    # An example's own arguments: up to a shell pipe or redirection, no comment.
+    examples = [list(itertools.takewhile(lambda word: word not in ("|", ">"),
+                                         shlex.split(line, comments=True)))[1:]
+                for line in text.splitlines() if line.startswith("  nlp-parallel ")]
     assert examples
     for argv in examples:
         if command:

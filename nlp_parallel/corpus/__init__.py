@@ -8,7 +8,9 @@ corpus order.
 
 The package, from the ground up: :mod:`.spec` (the spec and its validation),
 :mod:`.catalogue` (the installed NLTK corpora and the views each reader offers),
-:mod:`.sources` (what streams the records of one file: NLTK's readers, JSONL) and
+:mod:`.compressed` (gzip, bzip2 and xz, told by their first bytes),
+:mod:`.sources` (what streams the records of one file, or of standard input: NLTK's
+readers, JSONL, CSV and TSV) and
 :mod:`.reading` (the :class:`Corpus`, which ties them together and holds the path
 sandbox authorization of the user's files).  :mod:`.shards` plans a corpus as byte
 ranges of its files, for workers to read with :mod:`nlp_parallel.shard_reader`.

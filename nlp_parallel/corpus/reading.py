@@ -17,13 +17,16 @@ import contextlib
 import glob
 import os
 import stat
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import nltk
+from nltk.corpus.reader.api import CorpusReader
 
 from ..errors import ConfigError
 from .catalogue import check_view, named_reader, offered_views, select_fileids
+from .compressed import sniff
 from .sources import (
     FORMAT_READERS,
     READER_VIEWS,
@@ -31,9 +34,12 @@ from .sources import (
     Kind,
     Record,
     Source,
+    StdinReader,
+    TableSource,
     UserFiles,
+    remove_last,
 )
-from .spec import FORMAT_VIEWS, CorpusSpec, glob_root
+from .spec import FORMAT_VIEWS, TABLE_FORMATS, CorpusSpec, glob_root
 
 
 class Corpus:
@@ -129,9 +135,22 @@ class Corpus:
         fileids = select_fileids(reader, spec, spec.name)
         return Source(reader, spec.view, fileids, READER_VIEWS[spec.view][1])
 
+    def _open_stdin(self) -> Source:
+        """Standard input, read when the records are: nothing is read to check it."""
+        spec = self.spec
+        assert spec.format is not None
+        reader = StdinReader(spec.encoding)
+        files = UserFiles(".", spec.format, spec.encoding, f"{spec.where}.path", stdin=True)
+        if spec.format in FORMAT_READERS and spec.view not in ("raw", "paras") \
+                and spec.format not in ("jsonl", *TABLE_FORMATS):
+            _check_view_on_empty_file(spec)
+        return self._source_of(reader, reader.fileids(), files)
+
     def _open_files(self) -> Source:
         spec = self.spec
         assert spec.path is not None and spec.format is not None
+        if spec.stdin:
+            return self._open_stdin()
         root = glob_root(spec.path)
         matches = sorted(m for m in glob.glob(spec.path, recursive=True) if os.path.isfile(m))
         if not matches:
@@ -145,12 +164,28 @@ class Corpus:
         every = [os.path.relpath(m, root).replace(os.sep, "/") for m in matches]
         reader = FORMAT_READERS[spec.format](self._authorized, every, spec.encoding)
         fileids = select_fileids(reader, spec, spec.path)
-        files = UserFiles(root, spec.format, spec.encoding, f"{spec.where}.path")
+        compression = {}
+        for fileid in fileids:
+            found = sniff(os.path.join(root, fileid))
+            if found is not None:
+                compression[fileid] = found
+        files = UserFiles(root, spec.format, spec.encoding, f"{spec.where}.path", compression)
+        source = self._source_of(reader, fileids, files)
+        if isinstance(source, TableSource):
+            for fileid in fileids:
+                source.check_header(fileid)
+        return source
+
+    def _source_of(self, reader: CorpusReader, fileids: tuple[str, ...], files: UserFiles) -> Source:
+        spec = self.spec
         if spec.format == "jsonl":
             return JsonlSource(reader, spec.view, fileids, files)
+        if spec.format in TABLE_FORMATS:
+            assert spec.table is not None
+            return TableSource(reader, fileids, files, spec.table, spec.where)
         if spec.format == "text" and spec.view == "paras":  # text, not the reader's paras()
             return Source(reader, spec.view, fileids, READER_VIEWS["raw"][1], files)
-        if spec.view != "raw":
+        if spec.view != "raw" and not files.stdin:  # stdin: _check_view_on_empty_file
             check_view(reader, spec.view, f"{spec.where}.view", f"{spec.format} files")
         return Source(reader, spec.view, fileids, READER_VIEWS[spec.view][1], files)
 
@@ -166,18 +201,34 @@ def _kind(spec: CorpusSpec) -> Kind:
     return READER_VIEWS[spec.view][0]
 
 
+def _check_view_on_empty_file(spec: CorpusSpec) -> None:
+    """Check the view of ``spec.format``'s NLTK reader, as for files, on an empty file
+    (standard input is not read to check it): it names data that is not installed,
+    such as Punkt for the sentences of text."""
+    assert spec.format is not None
+    with tempfile.TemporaryDirectory(prefix="nlp-parallel-") as directory:
+        open(os.path.join(directory, "empty"), "xb").close()
+        nltk.data.path.append(directory)
+        try:
+            reader = FORMAT_READERS[spec.format](directory, ["empty"], spec.encoding)
+            check_view(reader, spec.view, f"{spec.where}.view", f"{spec.format} input")
+        finally:
+            remove_last(nltk.data.path, directory)
+
+
 def _records(
     source: Source, fileids: Sequence[str], skip: int, limit: int | None
 ) -> Iterator[Record]:
     if limit == 0:
         return
+    named = source.files is None or not source.files.stdin  # standard input has no file name
     for fileid in fileids:
         with contextlib.closing(source.read(fileid)) as records:
             for record in records:
                 if skip:
                     skip -= 1
                     continue
-                yield {"fileid": fileid, **record}
+                yield {"fileid": fileid, **record} if named else record
                 if limit is not None:
                     limit -= 1
                     if limit == 0:

@@ -274,7 +274,11 @@ def plan_shards(corpus: Corpus, shard_bytes: int = SHARD_BYTES) -> ShardPlan | s
     if shard_bytes < 1:
         raise ValueError(f"shard_bytes must be positive, not {shard_bytes}")
     source = corpus.source()
-    label = corpus.spec.name or corpus.spec.path or ""
+    label = corpus.spec.label
+    if source.files is not None:
+        why = _read_by_driver(source.files, source.fileids)
+        if why is not None:
+            return why if corpus.spec.stdin else f"{label}: {why}"
     if any(fileid.endswith(".gz") for fileid in source.fileids):
         return f"{label}: NLTK reads .gz files decompressed, so their bytes are not its text"
     if source.files is not None:
@@ -309,6 +313,20 @@ def plan_shards(corpus: Corpus, shard_bytes: int = SHARD_BYTES) -> ShardPlan | s
     shards = _pack(pieces, shard_bytes)
     return ShardPlan(rebuild.recipe, shards, source, piece_encodings, corpus.spec.where,
                      places)
+
+
+def _read_by_driver(files: UserFiles, fileids: tuple[str, ...]) -> str | None:
+    """Why the driver reads these user files itself, or None."""
+    if files.stdin:
+        return "standard input is one stream, which only the driver reads"
+    if files.format in ("csv", "tsv"):
+        return (f"{files.format.upper()} rows are read by the driver: a quoted cell may span "
+                "lines, so a file cannot be cut at a line end")
+    for fileid in fileids:
+        if fileid in files.compression:
+            return (f"{fileid} is {files.compression[fileid]}-compressed, and a compressed "
+                    "file cannot be cut into byte ranges of its text")
+    return None
 
 
 def _place(pointer: Any) -> dict[str, str] | None:

@@ -14,12 +14,27 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from remote_tasks.pipeline import FIELDS
+
 from ..errors import ConfigError
 from ..options import OptionReader, reject_unknown_keys
 
-KEYS = ("name", "path", "format", "view", "fileids", "categories", "start", "limit", "encoding")
+KEYS = ("name", "path", "format", "view", "fileids", "categories", "start", "limit", "encoding",
+        "text_column", "id_columns", "header")
 VIEWS = ("sents", "tagged_sents", "chunked_sents", "parsed_sents", "words", "paras", "raw")
-FORMATS = ("text", "jsonl", "conll", "tagged")
+FORMATS = ("text", "jsonl", "conll", "tagged", "csv", "tsv")
+
+#: The formats whose files are tables: one item per row, from its text column.
+TABLE_FORMATS = ("csv", "tsv")
+
+#: The keys that say how to read a table, and only a table.
+TABLE_KEYS = ("text_column", "id_columns", "header")
+
+#: ``path`` for a corpus read from standard input.
+STDIN_PATH = "-"
+
+#: The fields of a JSONL output line, which an id column must not shadow.
+RESERVED_IDS = ("index", "fileid", "sentences") + FIELDS
 
 #: The views each format of user files offers, in ``VIEWS`` order.
 FORMAT_VIEWS: Mapping[str, tuple[str, ...]] = {
@@ -27,7 +42,20 @@ FORMAT_VIEWS: Mapping[str, tuple[str, ...]] = {
     "jsonl": ("sents", "tagged_sents", "raw"),
     "conll": ("sents", "tagged_sents", "chunked_sents"),
     "tagged": ("sents", "tagged_sents", "words"),
+    "csv": ("raw",),
+    "tsv": ("raw",),
 }
+
+
+@dataclass(frozen=True)
+class Table:
+    """How the rows of a CSV or TSV file are read: the column that is each item's
+    text and the columns carried into its output as ids -- names in the header row
+    (``header``), or 0-based indexes where there is none."""
+
+    header: bool
+    text_column: str | int
+    id_columns: tuple[str | int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +76,17 @@ class CorpusSpec:
     limit: int | None = None
     encoding: str = "utf-8"
     where: str = "corpus"
+    table: Table | None = None
+
+    @property
+    def stdin(self) -> bool:
+        """Whether the corpus is read from standard input (``path: "-"``)."""
+        return self.path == STDIN_PATH
+
+    @property
+    def label(self) -> str:
+        """The corpus as a message names it: its name, ``standard input`` or its path."""
+        return "standard input" if self.stdin else (self.name or self.path or "")
 
 
 def parse_corpus(value: object, where: str = "corpus", base_dir: str = ".") -> CorpusSpec:
@@ -86,7 +125,10 @@ def parse_corpus(value: object, where: str = "corpus", base_dir: str = ".") -> C
             "encoding", f"only with path: {name} is read in its NLTK reader's own encoding"
         )
     encoding = _encoding(options, fmt)
-    if path is not None:
+    table = _table(options, fmt)
+    if path == STDIN_PATH and fileids is not None:
+        raise options.fail("fileids", "only with a glob: standard input (path '-') is one stream")
+    if path is not None and path != STDIN_PATH:
         path = _join(base_dir, path)
         if os.path.abspath(glob_root(path)) == os.path.abspath(os.sep):
             raise options.fail(
@@ -94,7 +136,8 @@ def parse_corpus(value: object, where: str = "corpus", base_dir: str = ".") -> C
                 f"{path!r} is rooted at the filesystem root; NLTK's path sandbox would have "
                 "to allow every file, so give a glob under a directory",
             )
-    return CorpusSpec(name, path, fmt, view, fileids, categories, start, limit, encoding, where)
+    return CorpusSpec(name, path, fmt, view, fileids, categories, start, limit, encoding, where,
+                      table)
 
 
 def _nonempty(options: OptionReader, key: str) -> str | None:
@@ -112,6 +155,49 @@ def _format(options: OptionReader, path: str | None) -> str | None:
     if not options.has("format"):
         raise options.fail("format", f"required with path; one of {', '.join(FORMATS)}")
     return options.choice("format", FORMATS, None)
+
+
+def _table(options: OptionReader, fmt: str | None) -> Table | None:
+    """The table keys of a CSV or TSV corpus; refused for any other."""
+    if fmt not in TABLE_FORMATS:
+        for key in TABLE_KEYS:
+            if options.has(key):
+                raise options.fail(key, f"only with format {' or '.join(TABLE_FORMATS)}"
+                                        + (f", not {fmt}" if fmt else ""))
+        return None
+    header = options.boolean("header", True)
+    if not options.has("text_column"):
+        raise options.fail("text_column", f"required with format {fmt}: the "
+                           + ("name of the column that holds the text" if header else
+                              "0-based index of the column that holds the text (header: false)"))
+    text_column = _column(options, "text_column", options.raw("text_column"), header)
+    listed = options.raw("id_columns")
+    if listed is None:
+        return Table(header, text_column)
+    if not isinstance(listed, list) or not listed:
+        raise options.fail("id_columns", "expected a non-empty list of "
+                           + ("column names" if header else "0-based column indexes")
+                           + f", not {listed!r}")
+    ids = tuple(_column(options, "id_columns", column, header) for column in listed)
+    if len(set(ids)) != len(ids):
+        raise options.fail("id_columns", f"lists a column twice: {listed!r}")
+    for column in ids:
+        if column in RESERVED_IDS:
+            raise options.fail("id_columns", f"{column!r} would shadow the output field of that "
+                               f"name; the fields are {', '.join(RESERVED_IDS)}")
+    return Table(header, text_column, ids)
+
+
+def _column(options: OptionReader, key: str, value: object, header: bool) -> str | int:
+    if header:
+        if not isinstance(value, str) or not value:
+            raise options.fail(key, f"expected a column name of the header row, not {value!r} "
+                                    "(with header: false, columns are 0-based indexes)")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise options.fail(key, f"with header: false, expected a 0-based column index, "
+                                f"not {value!r}")
+    return value
 
 
 def _string_list(options: OptionReader, key: str) -> tuple[str, ...] | None:
