@@ -96,7 +96,7 @@ NAMED = {
         output: {path: OUT, format: jsonl}
         """,
     "abc-raw-tokenize": """\
-        corpus: {name: abc, view: raw}
+        corpus: {name: abc, view: raw, fileids: [rural.txt]}
         task: {name: tokenize}
         output: {path: OUT, format: jsonl}
         """,
