@@ -100,13 +100,13 @@ def last_line(path: str, size: int, prefix: bytes) -> str | None:
     return None
 
 
-def header(fields: Iterable[str], texts: bool) -> str:
+def header(fields: Iterable[str], texts: bool, ids: Iterable[str] = ()) -> str:
     """A tsv's header row: the item's corpus index (the JSONL output's ``index``),
-    the sentence's number in it when items are texts, the fileid, the token's
-    number (from 1, as CoNLL-U's ID), the word, then the annotations the records
-    carry (``fields``)."""
+    the sentence's number in it when items are texts, the fileid, a table's id
+    columns (``ids``), the token's number (from 1, as CoNLL-U's ID), the word, then
+    the annotations the records carry (``fields``)."""
     fields = set(fields)
-    names = ["index", *(["sentence"] if texts else []), "fileid", "token", "word"]
+    names = ["index", *(["sentence"] if texts else []), "fileid", *ids, "token", "word"]
     names += [name for key, name in COLUMNS if key in fields]
     if "iob" in fields:
         names.append("chunk")

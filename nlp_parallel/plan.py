@@ -25,6 +25,7 @@ from .corpus import Corpus, open_corpus
 from .counting import Counts
 from .corpus import shards
 from .corpus.shards import ShardPlan, plan_shards
+from .corpus.sources import id_name
 from .errors import ConfigError
 from .documents import Documents, header
 from .jobs import (
@@ -170,7 +171,9 @@ class Plan:
         fields = record_fields(self.job.task)
         if self.corpus.kind == "tagged" and names[0] != "tokenize":
             fields.add("tags")  # kept from the tagged items
-        return header(fields, texts=names[0] == "tokenize")
+        table = self.job.corpus.table
+        ids = [id_name(column) for column in table.id_columns] if table is not None else []
+        return header(fields, texts=names[0] == "tokenize", ids=ids)
 
     def output_file(self) -> OutputFile:
         """The job's output, with the settings that must not change across a resume."""

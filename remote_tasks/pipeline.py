@@ -99,6 +99,22 @@ def fields(values: list[str]) -> list[str]:
     return [field(value) for value in values]
 
 
+def one_line(value: str) -> str:
+    """An id's value on one line (a CoNLL-U comment, a VRT attribute): its line
+    breaks as spaces, ITEM and NUMBER replaced."""
+    return " ".join(value.splitlines()).translate(MARKS)
+
+
+def xml_name(name: str) -> str:
+    """An id column's name as an attribute of VRT's ``<s>``: letters, digits and
+    ``_`` (others become ``_``), not starting with a digit, and ``row_id`` for
+    ``id``, which the sentence's own number takes."""
+    name = re.sub(r"\W", "_", name, flags=re.ASCII) or "_"
+    if name[0].isdigit():
+        name = "_" + name
+    return "row_id" if name == "id" else name
+
+
 def column(values: list[str]) -> list[str]:
     """Tokens, tags or lemmas as a CoNLL-U or VRT column: ``fields``, with ITEM and
     NUMBER replaced too."""
@@ -250,11 +266,17 @@ class TokenLines:
         self.write: Callable[[Record, str, str], str] = getattr(self, fmt)
         self.universal = universal
         self.texts = texts
+        #: The id columns of the item being written (a table row's), else empty.
+        self.ids: dict[str, str] = {}
 
-    def item(self, fileid: str | None, records: list[Record]) -> str:
+    def item(self, fileid: str | None, records: list[Record],
+             ids: dict[str, str] | None = None) -> str:
         """The item's text: its ITEM line, then each sentence that has tokens (CoNLL-U
-        allows no empty sentence; the other two follow it)."""
+        allows no empty sentence; the other two follow it).  ``ids``, a table row's
+        id columns, go into each sentence: CoNLL-U comments, attributes of VRT's
+        ``<s>``, tsv columns after the fileid."""
         parts = [ITEM + json.dumps(fileid, ensure_ascii=False).translate(MARKS)]
+        self.ids = ids or {}
         shown = tsv_field(fileid or "")
         for k, record in enumerate(records, 1):
             if record["tokens"]:
@@ -273,7 +295,9 @@ class TokenLines:
             if record.get(name) is not None:
                 for parts, value in zip(misc, column(record[name])):
                     parts.append("%s=%s" % (key, value.replace("|", MISC_BAR)))
-        rows = ["# sent_id = %s\n# text = %s\n" % (sid, " ".join(forms))]
+        comments = "".join("# %s = %s\n" % (field(name), one_line(value))
+                           for name, value in self.ids.items())
+        rows = ["# sent_id = %s\n%s# text = %s\n" % (sid, comments, " ".join(forms))]
         for i, row in enumerate(zip(forms, lemmas, upos, xpos, misc), 1):
             rows.append("%d\t%s\t%s\t%s\t%s\t_\t_\t_\t_\t%s\n"
                         % (i, row[0], row[1], row[2], row[3], "|".join(row[4]) or "_"))
@@ -283,11 +307,14 @@ class TokenLines:
         columns = [column(record[name]) for name in ("tokens", "tags", "lemmas", "stems")
                    if name in record]
         words = ["\t".join(values).translate(XML) for values in zip(*columns)]
+        start = '<s id="%s"%s>' % (sid, "".join(
+            ' %s="%s"' % (xml_name(name), one_line(value).translate(XML))
+            for name, value in self.ids.items()))
         iob = record.get("iob")
         if iob is None:
-            return '<s id="%s">\n%s\n</s>' % (sid, "\n".join(words))
+            return "%s\n%s\n</s>" % (start, "\n".join(words))
         marks = chunks(iob)
-        lines = ['<s id="%s">' % sid]
+        lines = [start]
         for (closes, opens), word in zip(marks, words):
             if closes is not None:
                 lines.append("</chunk>")
@@ -302,7 +329,8 @@ class TokenLines:
 
     def tsv(self, record: Record, sid: str, fileid: str) -> str:
         index, _, sentence = sid.partition("-")
-        first = "%s\t%s%s\t" % (index, sentence + "\t" if sentence else "", fileid)
+        first = "%s\t%s%s\t%s" % (index, sentence + "\t" if sentence else "", fileid,
+                                   "".join(tsv_field(v) + "\t" for v in self.ids.values()))
         columns = [[tsv_field(v) for v in record[name]]
                    for name in ("tokens", "tags", "lemmas", "stems") if name in record]
         iob = record.get("iob")
@@ -383,7 +411,8 @@ class Pipeline:
             return text
         if self.token_lines is not None:  # an ITEM line even without sentences
             fileid = item.get("fileid") if isinstance(item, dict) else None
-            return self.token_lines.item(fileid, records)
+            ids = item.get("ids") if isinstance(item, dict) else None
+            return self.token_lines.item(fileid, records, ids)
         if not records:  # a text without sentences: no line, so lines stay sentences
             return None
         write = self.lines.formats[self.output_format]

@@ -127,7 +127,8 @@ def test_a_column_not_in_the_header_is_refused_before_reading(tmp_path):
      "corpus.text_column: with header: false, expected a 0-based column index, not 'text'"),
     ({"format": "csv", "text_column": "text", "id_columns": ["tokens"]},
      "corpus.id_columns: 'tokens' would shadow the output field of that name; the fields "
-     "are index, fileid, sentences, tokens, tags, iob, tree, stems, lemmas"),
+     "are index, fileid, sentences, tokens, tags, iob, tree, stems, lemmas, sentence, token, "
+     "word, tag, lemma, stem, chunk, sent_id, text"),
     ({"format": "csv", "text_column": "text", "id_columns": "id"},
      "corpus.id_columns: expected a non-empty list of column names, not 'id'"),
     ({"format": "text", "text_column": "text"}, "corpus.text_column: only with format csv "

@@ -311,3 +311,30 @@ def test_a_resume_continues_the_open_document_and_never_closes_one_twice(tmp_pat
     finished = Documents("vrt")
     finished.resume(str(part), part.stat().st_size)
     assert finished.end() == ""
+
+
+def test_a_tables_id_columns_go_into_every_token_format(tmp_path, pool):
+    """A CSV's id columns reach each sentence: CoNLL-U comments, attributes of VRT's
+    ``<s>`` (``id`` as ``row_id``, the sentence's number keeping ``id``), and tsv
+    columns after the fileid -- as the JSONL line carries them."""
+    rows = [["id", "wave", "answer"], ["r1", "w 1", TEXTS[0]], ["r2", "w&2", TEXTS[3]]]
+    with open(tmp_path / "answers.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    corpus = {"path": str(tmp_path / "answers.csv"), "format": "csv", "view": "raw",
+              "text_column": "answer", "id_columns": ["id", "wave"]}
+    steps = [{"name": "tokenize"}, {"name": "tag"}]
+    ids = [{"id": "r1", "wave": "w 1"}, {"id": "r1", "wave": "w 1"},
+           {"id": "r2", "wave": "w&2"}, {"id": "r2", "wave": "w&2"}]
+    for name in ("conllu", "vrt", "tsv"):
+        (tmp_path / name).mkdir()
+    conll, records = run(tmp_path / "conllu", pool, "conllu", corpus, steps)
+    assert [{k: line[k] for k in ("id", "wave")} for line in records] == [ids[0], ids[2]]
+    assert [{k: s.metadata[k] for k in ("id", "wave")} for s in conllu.parse(conll)] == ids
+    vrt, _ = run(tmp_path / "vrt", pool, "vrt", corpus, steps)
+    assert [{k: s["s"][k] for k in ("row_id", "wave")} for s in read_vrt(vrt, 2)] == [
+        {"row_id": i["id"], "wave": i["wave"]} for i in ids]
+    tsv, _ = run(tmp_path / "tsv", pool, "tsv", corpus, steps)
+    names, table = read_tsv(tsv)
+    assert names[:6] == ["index", "sentence", "fileid", "id", "wave", "token"]
+    assert {(row[3], row[4]) for row in table} == {("r1", "w 1"), ("r2", "w&2")}
+    assert len(table) == sum(len(s["tokens"]) for line in records for s in line["sentences"])

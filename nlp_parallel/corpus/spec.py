@@ -33,8 +33,11 @@ TABLE_KEYS = ("text_column", "id_columns", "header")
 #: ``path`` for a corpus read from standard input.
 STDIN_PATH = "-"
 
-#: The fields of a JSONL output line, which an id column must not shadow.
-RESERVED_IDS = ("index", "fileid", "sentences") + FIELDS
+#: The fields of a JSONL output line, the columns of a tsv of tokens and the comments
+#: CoNLL-U gives each sentence, which an id column must not shadow.
+RESERVED_IDS = (("index", "fileid", "sentences") + FIELDS
+                + ("sentence", "token", "word", "tag", "lemma", "stem", "chunk")
+                + ("sent_id", "text"))
 
 #: The views each format of user files offers, in ``VIEWS`` order.
 FORMAT_VIEWS: Mapping[str, tuple[str, ...]] = {
