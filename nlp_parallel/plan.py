@@ -124,10 +124,11 @@ class Plan:
         if job.read == "auto" and job.dask is None and not specs.has_auto and len(specs) <= DRIVER_READS_FOR \
                 and all(spec.local for spec in specs):
             planned = plan_shards(self.corpus, shard_bytes(job.task))
-            if isinstance(planned, ShardPlan) and (job.task.counts or planned.direct):
+            if not isinstance(planned, ShardPlan):  # the driver must read it anyway
                 return planned
-            if isinstance(planned, ShardPlan):
-                planned.close()
+            if job.task.counts or planned.direct:
+                return planned
+            planned.close()
             return (f"read: auto with {len(specs)} gateway(s) on this machine; "
                     f"read: workers has them read it")
         return plan_shards(self.corpus, shard_bytes(job.task))
