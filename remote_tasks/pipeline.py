@@ -8,7 +8,8 @@ driver that numbers the lines once it knows where they fall in the corpus).  The
 format ``records``, the research API's own (never a job file's), writes each result
 record as one compact JSON line, the tree as nested lists, without an index.
 Item: a text (when the first step is tokenize), tokens, ``[[word, tag], ...]``, or a
-corpus record ``{"fileid", "tokens", "tags"}`` / ``{"fileid", "text"}``.
+corpus record ``{"fileid", "tokens", "tags", "iob"}`` (tags and IOB tags when it has
+them, kept) / ``{"fileid", "text"}``.
 Result: a record ``{"tokens", "tags", "iob", "tree", "stems", "lemmas"}`` with the
 fields the steps add -- or, after tokenize, the list of one record per sentence.
 """
@@ -114,8 +115,9 @@ APPLY = {
 def record_of(item: Any) -> Record:
     if isinstance(item, dict):
         record = {"tokens": list(item["tokens"])}
-        if "tags" in item:
-            record["tags"] = list(item["tags"])
+        for name in ("tags", "iob"):  # iob: a CoNLL corpus's own (view iob_sents)
+            if name in item:
+                record[name] = list(item[name])
         return record
     if item and not isinstance(item[0], str):
         return {"tokens": [word for word, _ in item], "tags": [tag for _, tag in item]}
