@@ -19,12 +19,20 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .corpus import Corpus, open_corpus
+from .corpus import Corpus, open_corpus, with_view
 from .counting import Counts
 from .corpus import shards
 from .corpus.shards import ShardPlan, plan_shards
 from .errors import ConfigError
-from .jobs import DRIVER_READS_FOR, Job, TaskSpec, check_input, in_job, prepare_task
+from .jobs import (
+    DRIVER_READS_FOR,
+    Job,
+    TaskSpec,
+    check_input,
+    in_job,
+    prepare_task,
+    task_needs,
+)
 from .modules import RemoteModule
 from .outputs import OutputFile
 from .settings import Emit, RunOptions, run_options
@@ -148,11 +156,17 @@ class Plan:
 
 @contextlib.contextmanager
 def open_plan(job: Job) -> Iterator[Plan]:
-    """Open and check ``job``'s corpus, and plan the run over it.
+    """Open and check ``job``'s corpus, and plan the run over it.  Where the job gives
+    no view, the plan's job has the one chosen for its task (``view_chosen``).
 
     Errors raised inside the block name the job file (:func:`~nlp_parallel.jobs.in_job`).
     """
-    with in_job(job.file), open_corpus(job.corpus) as corpus:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(in_job(job.file))
+        needs = task_needs(job.task)
+        if needs is not None:  # a module's job gives its view
+            job = dataclasses.replace(job, corpus=with_view(job.corpus, needs))
+        corpus = stack.enter_context(open_corpus(job.corpus))
         corpus.check()
         total = corpus.total()
         plan = Plan(job, corpus, job.corpus.limit if total is None else total)
@@ -205,6 +219,7 @@ def output_settings(job: Job) -> dict[str, Any]:
     """What shapes the output's bytes; gateways, batch sizes and timeouts do not."""
     corpus = dataclasses.asdict(job.corpus)
     corpus.pop("where", None)
+    corpus.pop("view_chosen", None)  # the view's the same, given or chosen
     return {
         "corpus": corpus,
         "task": dataclasses.asdict(job.task),

@@ -67,6 +67,9 @@ class RunSummary:
     read_by: str = "workers"
     #: A count's totals, as the summary shows them ("1,161,192 units, 56,057 types").
     counted: str | None = None
+    #: The view the corpus was read in, where the job gave none and it was chosen
+    #: for the task; None where the job gave it.
+    chosen_view: str | None = None
 
     @property
     def items_per_second(self) -> float:
@@ -177,7 +180,8 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
         job.output.path, session.delivered, tokens, time.perf_counter() - started,
         dict(session.counts), done, tuple(failures), out.errors if out.failures else None,
         dict(session.restarts), read_by=plan.reading if isinstance(plan.reading, str)
-        else "workers", counted=None if counts is None else counts.summary())
+        else "workers", counted=None if counts is None else counts.summary(),
+        chosen_view=job.corpus.view if job.corpus.view_chosen else None)
 
 
 

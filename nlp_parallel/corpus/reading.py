@@ -45,8 +45,11 @@ class Corpus:
     """
 
     def __init__(self, spec: CorpusSpec) -> None:
+        if spec.view is None:
+            raise ValueError("a corpus is opened in a view: choose one first (choice.with_view)")
         self.spec = spec
-        self.kind: Kind = _kind(spec)
+        self.view: str = spec.view
+        self.kind: Kind = view_kind(spec)
         self._source: Source | None = None
         self._authorized: str | None = None
 
@@ -88,7 +91,7 @@ class Corpus:
             offered: Sequence[str] = FORMAT_VIEWS[self.spec.format]
         else:
             offered = offered_views(source.reader)
-        return {view: _kind(replace(self.spec, view=view)) for view in offered}
+        return {view: view_kind(replace(self.spec, view=view)) for view in offered}
 
     def total(self) -> int | None:
         """The number of items :meth:`items` yields when that is known without reading
@@ -122,15 +125,15 @@ class Corpus:
         return self._source
 
     def _open_named(self) -> Source:
-        spec = self.spec
+        spec, view = self.spec, self.view
         assert spec.name is not None
         reader = named_reader(spec.name, spec.where)
-        check_view(reader, spec.view, f"{spec.where}.view", spec.name)
+        check_view(reader, view, f"{spec.where}.view", spec.name)
         fileids = select_fileids(reader, spec, spec.name)
-        return Source(reader, spec.view, fileids, READER_VIEWS[spec.view][1])
+        return Source(reader, view, fileids, READER_VIEWS[view][1])
 
     def _open_files(self) -> Source:
-        spec = self.spec
+        spec, view = self.spec, self.view
         assert spec.path is not None and spec.format is not None
         root = glob_root(spec.path)
         matches = sorted(m for m in glob.glob(spec.path, recursive=True) if os.path.isfile(m))
@@ -147,12 +150,12 @@ class Corpus:
         fileids = select_fileids(reader, spec, spec.path)
         files = UserFiles(root, spec.format, spec.encoding, f"{spec.where}.path")
         if spec.format == "jsonl":
-            return JsonlSource(reader, spec.view, fileids, files)
-        if spec.format == "text" and spec.view == "paras":  # text, not the reader's paras()
-            return Source(reader, spec.view, fileids, READER_VIEWS["raw"][1], files)
-        if spec.view != "raw":
-            check_view(reader, spec.view, f"{spec.where}.view", f"{spec.format} files")
-        return Source(reader, spec.view, fileids, READER_VIEWS[spec.view][1], files)
+            return JsonlSource(reader, view, fileids, files)
+        if spec.format == "text" and view == "paras":  # text, not the reader's paras()
+            return Source(reader, view, fileids, READER_VIEWS["raw"][1], files)
+        if view != "raw":
+            check_view(reader, view, f"{spec.where}.view", f"{spec.format} files")
+        return Source(reader, view, fileids, READER_VIEWS[view][1], files)
 
 
 def open_corpus(spec: CorpusSpec) -> Corpus:
@@ -160,7 +163,9 @@ def open_corpus(spec: CorpusSpec) -> Corpus:
     return Corpus(spec)
 
 
-def _kind(spec: CorpusSpec) -> Kind:
+def view_kind(spec: CorpusSpec) -> Kind:
+    """What the items of ``spec``'s view (given) carry."""
+    assert spec.view is not None
     if spec.format == "text" and spec.view == "paras":
         return "text"  # a paragraph of user text is handed on untokenized
     return READER_VIEWS[spec.view][0]
