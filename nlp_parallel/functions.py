@@ -36,14 +36,15 @@ def function_source(function: types.FunctionType) -> tuple[str, str, str]:
     if function.__name__ == "<lambda>":
         raise ConfigError("a lambda cannot be shipped: only its line's source is known; "
                           "define a top-level function (def f(item): ...) and pass that")
+    if function.__closure__:
+        names = ", ".join(function.__code__.co_freevars)
+        raise ConfigError(f"{shown}: a closure over {names} of the function it is defined "
+                          f"in, which the workers do not have; pass a top-level function")
     if "<locals>" in function.__qualname__:
         raise ConfigError(f"{shown}: defined inside another function; define it at the top "
                           f"level of a module, so that its source alone can run it")
     if "." in function.__qualname__:
         raise ConfigError(f"{shown}: a method; pass a top-level function")
-    if function.__closure__:
-        names = ", ".join(function.__code__.co_freevars)
-        raise ConfigError(f"{shown}: a closure over {names}; pass a top-level function")
     if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
         raise ConfigError(f"{shown}: an async function; workers call process(item) plainly")
     if function.__name__ in RESERVED:
