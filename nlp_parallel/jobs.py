@@ -17,7 +17,7 @@ import yaml
 from remote_tasks.pipeline import ADDS
 
 from .corpus import VIEWS, Corpus, CorpusSpec, parse_corpus
-from .corpus.choice import TAKES
+from .corpus.choice import TAKES, fitting
 from .corpus.spec import FORMAT_VIEWS
 from .settings import (
     MAX_RESTARTS,
@@ -390,9 +390,7 @@ def check_input(task: TaskSpec, corpus: Corpus) -> None:
     spec = corpus.spec
     gives = "tokens without tags" if needs == "tagged" else CARRIES[corpus.kind]
     offered = corpus.views()
-    # Views that carry just what is needed; tagged ones for tokens only failing those.
-    views = ([view for view, kind in offered.items() if kind == needs]
-             or [view for view, kind in offered.items() if kind in TAKES[needs]])
+    views = fitting(offered, needs)
     uses = [f"view {_or(views)}"] if views else []
     if whose == "task" and needs in TASK_INSTEAD:
         uses.append(TASK_INSTEAD[needs])

@@ -36,7 +36,7 @@ from .corpus import (
     shards,
     with_view,
 )
-from .corpus.choice import choose
+from .corpus.choice import choose, fitting
 from .corpus.catalogue import check_view, nltk_name, offered_views, select_fileids
 from .corpus.shards import ShardPlan, plan_shards
 from .corpus.sources import VIEW_KINDS
@@ -166,8 +166,7 @@ def _check_kind(task: str, spec: CorpusSpec, kind: Kind, offered: Mapping[str, K
     needs = family(task).INPUT
     if kind in TAKES[needs]:
         return
-    views = ([view for view, k in offered.items() if k == needs]
-             or [view for view, k in offered.items() if k in TAKES[needs]])
+    views = fitting(offered, needs)
     gives = "tokens without tags" if needs == "tagged" else CARRIES[kind]
     hint = f"use view {' or '.join(views)}" if views else f"it offers no view with {CARRIES[needs]}"
     chosen = " (chosen: none is given)" if spec.view_chosen else ""

@@ -131,8 +131,11 @@ def test_state_union_raw_is_one_item_per_file():
 
 def test_installed_corpora_list_what_each_offers():
     offered = dict(installed_corpora())
-    assert offered["treebank"] == ("sents", "tagged_sents", "parsed_sents", "words", "raw")
-    assert offered["conll2000"] == ("sents", "tagged_sents", "chunked_sents", "words", "raw")
+    assert offered["treebank"] == ("sents", "tagged_sents", "parsed_sents", "words", "raw",
+                                   "tagged_words")
+    assert offered["conll2000"] == ("sents", "tagged_sents", "chunked_sents", "words", "raw",
+                                    "tagged_words", "iob_sents")
+    assert offered["nps_chat"] == ("words", "raw", "posts", "tagged_posts", "tagged_words")
     assert "reuters" not in offered
 
 

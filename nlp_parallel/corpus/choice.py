@@ -72,6 +72,19 @@ def choose(kinds: Mapping[str, Kind], needs: str) -> str:
     return next(iter(kinds), "sents")
 
 
+#: Views suggested only where no other fits: a tagged word or paragraph an item is
+#: rarely what a chunker or tagger is meant to read.
+LAST_RESORT = ("tagged_words", "tagged_paras", "chunked_paras")
+
+
+def fitting(kinds: Mapping[str, Kind], needs: str) -> list[str]:
+    """The views to suggest to a task that needs ``needs``, of those offered (view ->
+    what its items carry): those that carry just that, but for :data:`LAST_RESORT`;
+    failing those, any whose items it takes."""
+    return ([view for view, kind in kinds.items() if kind == needs and view not in LAST_RESORT]
+            or [view for view, kind in kinds.items() if kind in TAKES[needs]])
+
+
 def _record_choice(views: Sequence[str], kinds: Mapping[str, Kind], needs: str) -> str | None:
     """The first of the views a JSONL record gives whose items fit the task, else
     the record's first; None for a record that gives none (or no record)."""
