@@ -421,7 +421,7 @@ def _check_count_input(task: TaskSpec, corpus: Corpus) -> None:
         if unit not in UNIT_FIELDS or UNIT_FIELDS[unit] in given:
             continue
         step = {"tags": "tag", "stems": "stem", "lemmas": "lemmatize"}[UNIT_FIELDS[unit]]
-        tagged = [view for view, kind in corpus.views().items() if kind == "tagged"]
+        tagged = fitting(corpus.views(), "tagged")
         ways = [f"a pipeline with a {step} step before count"]
         if step == "tag" and tagged:
             ways.insert(0, f"view {_or(tagged)}")

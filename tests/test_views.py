@@ -13,8 +13,10 @@ import pytest
 import yaml
 from conftest import corpus_of
 from nltk.corpus import brown, conll2002, nps_chat, treebank, treebank_chunk
+from nltk.probability import FreqDist
 from nltk.stem import PorterStemmer
 
+import nlp_parallel
 from nlp_parallel import GatewayPool, ParallelStemmer
 from nlp_parallel.cli import main
 from nlp_parallel.jobs import JobError, load_job
@@ -153,6 +155,12 @@ def test_the_research_api_chooses_the_view_as_a_job_does(pool):
     with ParallelStemmer(pool=pool) as parallel:
         got = list(parallel.stem_corpus({"name": "nps_chat"}, limit=60))
     assert got == [[stemmer.stem(word) for word in post] for post in posts]
+
+
+def test_a_count_of_tags_reads_the_tagged_view_from_python_too(pool):
+    counted = nlp_parallel.freq_dist("brown", of="tag", fileids=["ca01", "cb01"], pool=pool)
+    assert counted == FreqDist(tag for _, tag in brown.tagged_words(["ca01", "cb01"]))
+    assert counted.N() > 4000
 
 
 # --- the views beyond the seven ------------------------------------------------------
