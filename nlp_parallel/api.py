@@ -1,6 +1,8 @@
 """The map functions: seed-compatible ``map`` and streaming ``imap`` / ``imap_text``.
 
-Each takes the remote module, the items and the gateway ``specs`` (default: one popen
+Each takes the remote module -- or a top-level function, shipped as its source
+(:mod:`nlp_parallel.functions`) and called on each item -- the items and the
+gateway ``specs`` (default: one popen
 gateway per core; a ``dask.distributed.Client`` or a ``tcp://``/``tls://`` scheduler
 address runs on that Dask cluster's workers), or a started :class:`GatewayPool`
 (or :class:`~nlp_parallel.daskpool.DaskPool`) as ``pool=`` to reuse its gateways
@@ -27,7 +29,7 @@ across calls.  Keyword options:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import Any
 
 from . import engine
@@ -38,7 +40,9 @@ from .pools import Pool, pool_for
 from .settings import BatchSize, Emit, OnError
 from .specs import SpecsLike
 
-ModuleLike = ModuleType | str | RemoteModule
+#: What runs remotely: a pure module (object, dotted name or resolved), or a
+#: top-level function whose source is shipped as a module's ``process(item)``.
+ModuleLike = ModuleType | str | RemoteModule | FunctionType
 
 
 def imap(

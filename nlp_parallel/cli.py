@@ -165,6 +165,7 @@ def cmd_run(args: argparse.Namespace, result: _Result) -> int:
 def cmd_validate(args: argparse.Namespace, result: _Result) -> int:
     job = _load(args)
     with open_plan(job) as plan:
+        job = plan.job  # with the view chosen, where the job gives none
         plan.output_file().check()
         plan.settings()  # prepares the task: its options, models and input
         shards = plan.shards
@@ -177,8 +178,9 @@ def cmd_validate(args: argparse.Namespace, result: _Result) -> int:
     if crowded:  # as run would warn, starting them
         warnings.warn(GatewayWarning(crowded), stacklevel=1)
     where = _gateway_count(job.specs) if job.dask is None else str(job.dask)
+    view = f"{job.corpus.view}" + (", chosen for the task" if job.corpus.view_chosen else "")
     print(f"{job.file}: ok: {job.task.name} over "
-          f"{job.corpus.label} ({job.corpus.view}, {reading}) on "
+          f"{job.corpus.label} ({view}, {reading}) on "
           f"{where}, writing {job.output.format} to {_shown(job.output.path)}")
     return 0
 
@@ -305,6 +307,9 @@ def _summary(summary: RunSummary) -> None:
     resumed = f" after {summary.resumed_from:,} written before" if summary.resumed_from else ""
     _say(f"{summary.items:,} items{words}{resumed} in {summary.seconds:.2f} s "
          f"({summary.items_per_second:,.0f} items/s) -> {_shown(summary.output)}")
+    if summary.chosen_view is not None:
+        print(f"  view: {summary.chosen_view}, chosen for the task (the job gives none)",
+              file=sys.stderr)
     if summary.counted is not None:
         print(f"  counted: {summary.counted}", file=sys.stderr)
     for line in gateway_lines(summary.gateways):

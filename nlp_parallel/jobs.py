@@ -16,7 +16,9 @@ import yaml
 
 from remote_tasks.pipeline import ADDS
 
-from .corpus import Corpus, CorpusSpec, parse_corpus
+from .corpus import VIEWS, Corpus, CorpusSpec, parse_corpus
+from .corpus.choice import TAKES, fitting
+from .corpus.spec import FORMAT_VIEWS
 from .settings import (
     MAX_RESTARTS,
     OnError,
@@ -57,8 +59,6 @@ TASK_NAMES = (*FAMILIES, "module")
 #: pipeline's ``ADDS``).
 NEEDS = {"conll": "iob", "tagged": "tags", "tree": "tree"}
 
-#: What a task needs its items to carry -> the kinds of corpus items that carry it.
-TAKES = {"text": ("text",), "tokens": ("tokens", "tagged"), "tagged": ("tagged",)}
 #: A kind of item, as a message names it.
 CARRIES = {"text": "texts", "tokens": "tokens", "tagged": "tagged tokens"}
 #: What to use instead of a single task that cannot take the items, by what it needs.
@@ -245,6 +245,10 @@ def parse_job(data: Any, path: str) -> Job:
     base_dir = os.path.dirname(os.path.abspath(path))
     corpus = parse_corpus(data["corpus"], "corpus", base_dir)
     task = parse_task(data["task"])
+    if task.name == "module" and corpus.view is None:
+        views = FORMAT_VIEWS[corpus.format] if corpus.format else VIEWS
+        raise ConfigError(f"corpus.view: required for task module, which takes any items; "
+                          f"one of {', '.join(views)}")
     allow_socket = data.get("allow_insecure_socket", False)
     if not isinstance(allow_socket, bool):
         raise ConfigError(f"allow_insecure_socket: expected true or false, not {allow_socket!r}")
@@ -329,6 +333,38 @@ def parse_task(value: Any) -> TaskSpec:
     return TaskSpec(name, options, tuple(steps or ()), module)
 
 
+def task_needs(task: TaskSpec) -> str | None:
+    """What a task's items must carry, to choose the view a job gives none of:
+    ``text``, ``tokens`` or ``tagged`` -- tagged also for a count of tags that no
+    step before it gives; None for a module, which takes anything."""
+    if task.name == "module":
+        return None
+    if task.name == "pipeline":
+        named = [s.get("name") if isinstance(s, dict) else None for s in task.steps]
+        names = [n for n in named if isinstance(n, str) and n in FAMILIES and n != "pipeline"]
+        if not names or len(names) != len(named):
+            return "tokens"  # malformed steps: prepare_task names what is wrong
+        needs = input_need(names)[1]
+    else:
+        names = [task.name]
+        needs = family(task.name).INPUT
+    if needs == "tokens" and task.counts and "tag" not in names:
+        from .tasks.count import UNIT_FIELDS  # the registry imports task modules lazily
+
+        options = task.count_options
+        if any(UNIT_FIELDS.get(str(options.get(key))) == "tags"
+               for key in ("of", "condition", "sample")):
+            return "tagged"
+    return needs
+
+
+def view_named(spec: CorpusSpec) -> str:
+    """``corpus.view sents`` as a message names the view, saying it was chosen when
+    the job gave none."""
+    chosen = " (chosen: the job gives none)" if spec.view_chosen else ""
+    return f"{spec.where}.view {spec.view}{chosen}"
+
+
 def check_input(task: TaskSpec, corpus: Corpus) -> None:
     """Refuse a task whose first step cannot take the corpus's items: a chunk step
     without tags, tokenize on tokens, tag, stem or lemmatize on texts.
@@ -356,9 +392,7 @@ def check_input(task: TaskSpec, corpus: Corpus) -> None:
     spec = corpus.spec
     gives = "tokens without tags" if needs == "tagged" else CARRIES[corpus.kind]
     offered = corpus.views()
-    # Views that carry just what is needed; tagged ones for tokens only failing those.
-    views = ([view for view, kind in offered.items() if kind == needs]
-             or [view for view, kind in offered.items() if kind in TAKES[needs]])
+    views = fitting(offered, needs)
     uses = [f"view {_or(views)}"] if views else []
     if whose == "task" and needs in TASK_INSTEAD:
         uses.append(TASK_INSTEAD[needs])
@@ -368,8 +402,8 @@ def check_input(task: TaskSpec, corpus: Corpus) -> None:
     if not ways:
         offers = f"{spec.name} offers" if spec.name else f"{spec.format} files offer"
         ways.append(f"{offers} no view with {CARRIES[needs]}")
-    raise ConfigError(f"{key}: {name} needs {CARRIES[needs]}, but {spec.where}.view "
-                      f"{spec.view} gives {gives}; {', or '.join(ways)}")
+    raise ConfigError(f"{key}: {name} needs {CARRIES[needs]}, but {view_named(spec)} "
+                      f"gives {gives}; {', or '.join(ways)}")
 
 
 def _check_count_input(task: TaskSpec, corpus: Corpus) -> None:
@@ -389,12 +423,12 @@ def _check_count_input(task: TaskSpec, corpus: Corpus) -> None:
         if unit not in UNIT_FIELDS or UNIT_FIELDS[unit] in given:
             continue
         step = {"tags": "tag", "stems": "stem", "lemmas": "lemmatize"}[UNIT_FIELDS[unit]]
-        tagged = [view for view, kind in corpus.views().items() if kind == "tagged"]
+        tagged = fitting(corpus.views(), "tagged")
         ways = [f"a pipeline with a {step} step before count"]
         if step == "tag" and tagged:
             ways.insert(0, f"view {_or(tagged)}")
         raise ConfigError(f"{where}.{key}: {unit} needs {UNIT_FIELDS[unit]}, which "
-                          f"{corpus.spec.where}.view {corpus.spec.view}"
+                          f"{view_named(corpus.spec)}"
                           f"{' and the steps before count' if names else ''} do not give; "
                           f"use {', or '.join(ways)}")
 
@@ -479,4 +513,4 @@ def _kind(value: Any) -> str:
 
 
 __all__ = ["Job", "JobError", "OutputSpec", "ResourceMissing", "TaskSpec", "check_input",
-           "in_job", "load_job", "parse_job", "prepare_task"]
+           "in_job", "load_job", "parse_job", "prepare_task", "task_needs"]

@@ -7,9 +7,10 @@ import importlib.util
 import inspect
 import os
 from dataclasses import dataclass
-from types import ModuleType
+from types import FunctionType, ModuleType
 
 from .errors import ConfigError
+from .functions import function_source
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,19 @@ class RemoteModule:
         return _in_toolkit(self.filename)
 
     @classmethod
-    def resolve(cls, module: ModuleType | str | RemoteModule) -> RemoteModule:
-        """Load a module object or a dotted module name without running it here.
+    def resolve(cls, module: ModuleType | str | RemoteModule | FunctionType) -> RemoteModule:
+        """Load a module object or a dotted module name without running it here, or
+        make a module of a top-level function, run as its ``process(item)``
+        (:mod:`nlp_parallel.functions`).
 
-        Raises :class:`ConfigError` when the module cannot be found or has no source.
+        Raises :class:`ConfigError` when the module cannot be found or has no source,
+        and for a function whose source alone cannot run it (a lambda, a closure, a
+        nested function, one that uses globals of its module).
         """
         if isinstance(module, RemoteModule):
             return module
+        if isinstance(module, FunctionType):
+            return cls.from_source(*function_source(module))
         if isinstance(module, ModuleType):
             name = module.__name__
             try:
@@ -53,7 +60,8 @@ class RemoteModule:
         elif isinstance(module, str):
             name, source, filename = _find_source(module)
         else:
-            raise ConfigError(f"expected a module or a dotted module name, not {module!r}")
+            raise ConfigError(f"expected a module, a dotted module name or a top-level "
+                              f"function, not {module!r}")
         if _in_toolkit(filename):
             return cls.toolkit(name, source, filename)
         return cls.from_source(name, source, filename)

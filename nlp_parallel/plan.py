@@ -21,7 +21,7 @@ from typing import Any
 
 from remote_tasks.pipeline import TOKEN_FORMATS
 
-from .corpus import Corpus, open_corpus
+from .corpus import Corpus, open_corpus, with_view
 from .counting import Counts
 from .corpus import shards
 from .corpus.shards import ShardPlan, plan_shards
@@ -36,6 +36,7 @@ from .jobs import (
     in_job,
     prepare_task,
     record_fields,
+    task_needs,
 )
 from .modules import RemoteModule
 from .outputs import STDOUT, OutputFile, StandardOutput
@@ -183,11 +184,17 @@ class Plan:
 
 @contextlib.contextmanager
 def open_plan(job: Job) -> Iterator[Plan]:
-    """Open and check ``job``'s corpus, and plan the run over it.
+    """Open and check ``job``'s corpus, and plan the run over it.  Where the job gives
+    no view, the plan's job has the one chosen for its task (``view_chosen``).
 
     Errors raised inside the block name the job file (:func:`~nlp_parallel.jobs.in_job`).
     """
-    with in_job(job.file), open_corpus(job.corpus) as corpus:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(in_job(job.file))
+        needs = task_needs(job.task)
+        if needs is not None:  # a module's job gives its view
+            job = dataclasses.replace(job, corpus=with_view(job.corpus, needs))
+        corpus = stack.enter_context(open_corpus(job.corpus))
         corpus.check()
         total = corpus.total()
         plan = Plan(job, corpus, job.corpus.limit if total is None else total)
@@ -254,6 +261,7 @@ def output_settings(job: Job) -> dict[str, Any]:
     """What shapes the output's bytes; gateways, batch sizes and timeouts do not."""
     corpus = dataclasses.asdict(job.corpus)
     corpus.pop("where", None)
+    corpus.pop("view_chosen", None)  # the view's the same, given or chosen
     return {
         "corpus": corpus,
         "task": dataclasses.asdict(job.task),

@@ -102,15 +102,16 @@ class _Parallel:
             results.extend(batch)
         return results
 
-    def _corpus(self, corpus: CorpusLike, selection: Mapping[str, Any], view: str,
+    def _corpus(self, corpus: CorpusLike, selection: Mapping[str, Any],
                 convert: Callable[[dict[str, Any]], T],
                 options: Mapping[str, Any] | None = None) -> Iterator[T]:
         """``convert`` of each result record of the task (its ``options`` updated) over
-        ``corpus``, ``view`` unless the corpus or ``selection`` names one.  The corpus
-        is checked now; the run starts at the first ``next``."""
+        ``corpus``, in the view the corpus or ``selection`` names, or else the one
+        chosen for the task, as for a job.  The corpus is checked now; the run starts
+        at the first ``next``."""
         task = self._task if not options else replace(
             self._task, options={**self._task.options, **options})
-        source = corpus_input(corpus, selection, view, task.name)
+        source = corpus_input(corpus, selection, task.name)
         settings = self._settings
         records = run_records(self._pool, task, source, settings.batch_size, settings.timeout)
 
@@ -188,10 +189,10 @@ class ParallelTagger(_Parallel, TaggerI):
     @_corpus_method
     def tag_corpus(self, corpus: CorpusLike, **selection: Any
                    ) -> Iterator[list[tuple[str, str]]]:
-        """Tag each sentence of a corpus (view ``sents`` unless told), as ``tag_sents``
-        would: an iterator of ``[(word, tag), ...]``.  A tagged view's own tags are
-        ignored."""
-        return self._corpus(corpus, selection, "sents",
+        """Tag each sentence of a corpus (view ``sents`` unless told: nps_chat's
+        ``posts``, a word list's ``words``), as ``tag_sents`` would: an iterator of
+        ``[(word, tag), ...]``.  A tagged view's own tags are ignored."""
+        return self._corpus(corpus, selection,
                             lambda record: list(zip(record["tokens"], record["tags"])))
 
 
@@ -234,9 +235,10 @@ class ParallelChunker(_Parallel, ChunkParserI):
 
     @_corpus_method
     def parse_corpus(self, corpus: CorpusLike, **selection: Any) -> Iterator[Tree]:
-        """Chunk each tagged sentence of a corpus (view ``tagged_sents`` unless told):
-        an iterator of the trees ``parse_sents`` gives for the same sentences."""
-        return self._corpus(corpus, selection, "tagged_sents",
+        """Chunk each tagged sentence of a corpus (view ``tagged_sents`` unless told,
+        or another view with tags where it has none): an iterator of the trees
+        ``parse_sents`` gives for the same sentences."""
+        return self._corpus(corpus, selection,
                             lambda record: tree_from_data(record["tree"]), {"tree": True})
 
     def accuracy(self, gold: Iterable[Tree]) -> ChunkScore:
@@ -276,9 +278,10 @@ class ParallelStemmer(_Parallel, StemmerI):
 
     @_corpus_method
     def stem_corpus(self, corpus: CorpusLike, **selection: Any) -> Iterator[list[str]]:
-        """Stem each sentence of a corpus (view ``sents`` unless told), as
-        ``stem_sents`` would: an iterator of lists of stems."""
-        return self._corpus(corpus, selection, "sents", lambda record: record["stems"])
+        """Stem each sentence of a corpus (view ``sents`` unless told, as for
+        :meth:`ParallelTagger.tag_corpus`), as ``stem_sents`` would: an iterator of
+        lists of stems."""
+        return self._corpus(corpus, selection, lambda record: record["stems"])
 
 
 __all__ = ["ParallelChunker", "ParallelStemmer", "ParallelTagger"]

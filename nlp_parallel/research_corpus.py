@@ -8,7 +8,7 @@ job's are read -- or, for a reader object that ``nltk.corpus`` did not make, a
 :class:`ReaderInput` that the driver reads.  :func:`run_records` runs one task over
 either as the built-in pipeline and yields its result records in corpus order::
 
-    source = corpus_input({"name": "brown", "categories": ["news"]}, {}, "sents", "tag")
+    source = corpus_input({"name": "brown", "categories": ["news"]}, {}, "tag")
     for record in run_records(pool, task, source, batch_size=None, timeout=None):
         record["tokens"], record["tags"]
 """
@@ -20,13 +20,23 @@ import itertools
 import json
 import os
 from collections.abc import Generator, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
 
 from nltk.corpus.reader.api import CorpusReader
 from nltk.corpus.util import LazyCorpusLoader
 
-from .corpus import Corpus, CorpusSpec, Kind, Record, open_corpus, parse_corpus, shards
+from .corpus import (
+    Corpus,
+    CorpusSpec,
+    Kind,
+    Record,
+    open_corpus,
+    parse_corpus,
+    shards,
+    with_view,
+)
+from .corpus.choice import choose, fitting
 from .corpus.catalogue import check_view, nltk_name, offered_views, select_fileids
 from .corpus.shards import ShardPlan, plan_shards
 from .corpus.sources import VIEW_KINDS
@@ -67,7 +77,9 @@ class ReaderInput:
         return itertools.islice(self._records(), spec.start, stop)
 
     def _records(self) -> Iterator[Record]:
-        view, convert = self.spec.view, CONVERSIONS[self.spec.view]
+        view = self.spec.view
+        assert view is not None  # chosen by corpus_input where not given
+        convert = CONVERSIONS[view]
         for fileid in self.fileids:
             if view == "raw":  # one text per file
                 yield convert(self.reader.raw([fileid]))
@@ -81,11 +93,14 @@ class ReaderInput:
                     close()
 
 
-def corpus_input(corpus: object, selection: Mapping[str, Any], default_view: str,
-                 task: str) -> Corpus | ReaderInput:
+def corpus_input(corpus: object, selection: Mapping[str, Any], task: str,
+                 needs: str | None = None) -> Corpus | ReaderInput:
     """What ``task`` will read of ``corpus`` with ``selection`` (whose ``fileids`` or
     ``categories`` replace both of the corpus's, and other keywords theirs), checked
-    as a job's corpus is and closed again: it opens anew when read.
+    as a job's corpus is and closed again: it opens anew when read.  Without a
+    ``view``, the one chosen for what the task's items must carry, as for a job
+    (:func:`~nlp_parallel.corpus.with_view`): ``needs``, by default the task's own
+    input (``text``, ``tokens`` or ``tagged``).
 
     Raises :class:`ConfigError` for an unknown selection keyword, a bad mapping or
     corpus, or a view whose items the task cannot take, and
@@ -102,13 +117,14 @@ def corpus_input(corpus: object, selection: Mapping[str, Any], default_view: str
     elif (name := nltk_name(corpus)) is not None:
         mapping, where = {"name": name}, "corpus"
     elif isinstance(corpus, CorpusReader):
-        return _reader_input(corpus, selection, default_view, task)
+        return _reader_input(corpus, selection, task, needs or family(task).INPUT)
     else:
         raise ConfigError(f"corpus: expected a corpus: mapping, a CorpusSpec or an NLTK "
                           f"corpus reader, not {type(corpus).__name__}")
     if "fileids" in selection or "categories" in selection:
         mapping = {k: v for k, v in mapping.items() if k not in ("fileids", "categories")}
-    spec = parse_corpus({"view": default_view, **mapping, **selection}, where, os.getcwd())
+    spec = parse_corpus({**mapping, **selection}, where, os.getcwd())
+    spec = with_view(spec, needs or family(task).INPUT)
     opened = open_corpus(spec)
     try:
         opened.check()
@@ -130,13 +146,16 @@ def _mapping(spec: CorpusSpec) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
 
 
-def _reader_input(reader: Any, selection: Mapping[str, Any], default_view: str,
-                  task: str) -> ReaderInput:
+def _reader_input(reader: Any, selection: Mapping[str, Any], task: str,
+                  needs: str) -> ReaderInput:
     label = type(reader).__name__
     # Checked as a mapping is; the name only labels the reader in messages.
-    spec = parse_corpus({"name": label, "view": default_view, **selection})
-    check_view(reader, spec.view, f"{spec.where}.view", label)
+    spec = parse_corpus({"name": label, **selection})
     offered = {view: VIEW_KINDS[view] for view in offered_views(reader)}
+    if spec.view is None:
+        spec = replace(spec, view=choose(offered, needs), view_chosen=True)
+    assert spec.view is not None
+    check_view(reader, spec.view, f"{spec.where}.view", label)
     _check_kind(task, spec, VIEW_KINDS[spec.view], offered)
     return ReaderInput(reader, spec, select_fileids(reader, spec, label))
 
@@ -147,12 +166,12 @@ def _check_kind(task: str, spec: CorpusSpec, kind: Kind, offered: Mapping[str, K
     needs = family(task).INPUT
     if kind in TAKES[needs]:
         return
-    views = ([view for view, k in offered.items() if k == needs]
-             or [view for view, k in offered.items() if k in TAKES[needs]])
+    views = fitting(offered, needs)
     gives = "tokens without tags" if needs == "tagged" else CARRIES[kind]
     hint = f"use view {' or '.join(views)}" if views else f"it offers no view with {CARRIES[needs]}"
-    raise ConfigError(f"{spec.where}.view: {task} needs {CARRIES[needs]}, but view {spec.view} "
-                      f"gives {gives}; {hint}")
+    chosen = " (chosen: none is given)" if spec.view_chosen else ""
+    raise ConfigError(f"{spec.where}.view: {task} needs {CARRIES[needs]}, but view {spec.view}"
+                      f"{chosen} gives {gives}; {hint}")
 
 
 def run_records(pool: Pool, task: Task, source: Corpus | ReaderInput,

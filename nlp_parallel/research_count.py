@@ -30,7 +30,7 @@ from .corpus.shards import plan_shards
 from .counting import Counts
 from .engine import Session
 from .errors import ConfigError
-from .jobs import TaskSpec, _check_count_input
+from .jobs import TaskSpec, _check_count_input, task_needs
 from .modules import RemoteModule
 from .plan import COUNT_SHARDS, with_categories
 from .pools import Pool, pool_for
@@ -141,8 +141,7 @@ def _source(corpus: Any, selection: dict[str, Any], first: str,
     if isinstance(corpus, str):
         corpus = {"name": corpus}
     if isinstance(corpus, (Mapping, CorpusSpec, CorpusReader, LazyCorpusLoader)):
-        source = corpus_input(corpus, selection, "raw" if first == "tokenize" else "sents",
-                              first)
+        source = corpus_input(corpus, selection, first, task_needs(spec))
         if isinstance(source, Corpus):
             with source:
                 _check_count_input(spec, source)

@@ -83,6 +83,9 @@ class RunSummary:
     gateways: Mapping[str, GatewayWork] = dataclasses.field(default_factory=dict)
     #: Where the run report was written (None: no report).
     report: str | None = None
+    #: The view the corpus was read in, where the job gave none and it was chosen
+    #: for the task; None where the job gave it.
+    chosen_view: str | None = None
 
     @property
     def items_per_second(self) -> float:
@@ -222,7 +225,8 @@ def run_plan(plan: Plan, progress: Progress | None = None, resume: bool = False,
         job.output.path, session.delivered, tokens, time.perf_counter() - started,
         dict(session.counts), done, tuple(failures), errors, dict(session.restarts),
         read_by=read_by, counted=counted, gateways=_work(session),
-        report=None if written is None else written.shown)
+        report=None if written is None else written.shown,
+        chosen_view=job.corpus.view if job.corpus.view_chosen else None)
 
 
 def _commit(out: OutputFile, counts: Counts | None, job: Job, written: ReportFile | None,

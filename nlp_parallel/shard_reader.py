@@ -80,6 +80,13 @@ def _tagged(pairs: Sequence[tuple[str, str]]) -> Record:
     return {"tokens": [word for word, _ in pairs], "tags": [tag for _, tag in pairs]}
 
 
+def _iob(triples: Sequence[tuple[str, str, str]]) -> Record:
+    """A CoNLL sentence's (word, tag, IOB) triples: the IOB tags kept as ``iob``, the
+    field a chunk step writes, so that a JSONL output carries the corpus's own."""
+    return {"tokens": [word for word, _, _ in triples], "tags": [tag for _, tag, _ in triples],
+            "iob": [iob for _, _, iob in triples]}
+
+
 #: View of an NLTK reader -> how one of its items becomes a record.
 CONVERSIONS: Mapping[str, Callable[[Any], Record]] = MappingProxyType(
     {
@@ -90,6 +97,12 @@ CONVERSIONS: Mapping[str, Callable[[Any], Record]] = MappingProxyType(
         "words": lambda word: {"tokens": [word]},
         "paras": lambda para: {"tokens": [word for sent in para for word in sent]},
         "raw": lambda text: {"text": text},
+        "posts": lambda post: {"tokens": list(post)},
+        "tagged_posts": _tagged,
+        "tagged_words": lambda pair: _tagged([pair]),
+        "tagged_paras": lambda para: _tagged([pair for sent in para for pair in sent]),
+        "chunked_paras": lambda para: _tagged([pair for tree in para for pair in tree.leaves()]),
+        "iob_sents": _iob,
     }
 )
 

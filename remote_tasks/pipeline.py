@@ -10,8 +10,9 @@ universal tagset, CoNLL-U's UPOS).  The format ``records``, the research API's o
 (never a job file's), writes each result record as one compact JSON line, the tree
 as nested lists, without an index.
 Item: a text (when the first step is tokenize), tokens, ``[[word, tag], ...]``, or a
-corpus record ``{"fileid", "tokens", "tags"}`` / ``{"fileid", "text"}``, which may
-carry ``"ids"`` (a table's id columns), written into its JSONL line after the fileid.
+corpus record ``{"fileid", "tokens", "tags", "iob"}`` (tags and IOB tags when it has
+them, kept) / ``{"fileid", "text"}``, which may carry ``"ids"`` (a table's id
+columns), written into its JSONL line after the fileid.
 Result: a record ``{"tokens", "tags", "iob", "tree", "stems", "lemmas"}`` with the
 fields the steps add -- or, after tokenize, the list of one record per sentence.
 """
@@ -177,8 +178,9 @@ APPLY = {
 def record_of(item: Any) -> Record:
     if isinstance(item, dict):
         record = {"tokens": list(item["tokens"])}
-        if "tags" in item:
-            record["tags"] = list(item["tags"])
+        for name in ("tags", "iob"):  # iob: a CoNLL corpus's own (view iob_sents)
+            if name in item:
+                record[name] = list(item[name])
         return record
     if item and not isinstance(item[0], str):
         return {"tokens": [word for word, _ in item], "tags": [tag for _, tag in item]}

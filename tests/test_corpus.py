@@ -131,8 +131,11 @@ def test_state_union_raw_is_one_item_per_file():
 
 def test_installed_corpora_list_what_each_offers():
     offered = dict(installed_corpora())
-    assert offered["treebank"] == ("sents", "tagged_sents", "parsed_sents", "words", "raw")
-    assert offered["conll2000"] == ("sents", "tagged_sents", "chunked_sents", "words", "raw")
+    assert offered["treebank"] == ("sents", "tagged_sents", "parsed_sents", "words", "raw",
+                                   "tagged_words")
+    assert offered["conll2000"] == ("sents", "tagged_sents", "chunked_sents", "words", "raw",
+                                    "tagged_words", "iob_sents")
+    assert offered["nps_chat"] == ("words", "raw", "posts", "tagged_posts", "tagged_words")
     assert "reuters" not in offered
 
 
@@ -309,7 +312,8 @@ TEXTS = {"path": "x/*.txt", "format": "text", "view": "raw"}
     [
         ({**TREEBANK, "view": "sent"},
          "corpus.view: 'sent' is not one of sents, tagged_sents, chunked_sents, parsed_sents, "
-         "words, paras, raw (did you mean 'sents'?)"),
+         "words, paras, raw, posts, tagged_posts, tagged_words, tagged_paras, chunked_paras, "
+         "iob_sents (did you mean 'sents'?)"),
         ({**TREEBANK, "limit": -1}, "corpus.limit: must be at least 0, not -1"),
         ({"nmae": "treebank", "view": "sents"},
          "corpus.nmae: unknown key (did you mean 'name'?); valid keys: name, path,"),
@@ -319,7 +323,6 @@ TEXTS = {"path": "x/*.txt", "format": "text", "view": "raw"}
         ({"path": "x/*.txt", "view": "sents"},
          "corpus.format: required with path; one of text, jsonl, conll, tagged"),
         ({**TREEBANK, "format": "text"}, "corpus.format: only with path"),
-        ({"path": "x/*.txt", "format": "text"}, "corpus.view: required"),
         ({"path": "x/*.jsonl", "format": "jsonl", "view": "words"},
          "corpus.view: jsonl files offer sents, tagged_sents, raw"),
         ({**TREEBANK, "fileids": "wsj_0001.mrg"},

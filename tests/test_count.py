@@ -435,4 +435,4 @@ def test_research_api_refuses_bad_keywords_before_starting():
                                                        "sentences"):
         nlp_parallel.freq_dist([["a", "b"]], of="tag")
     with pytest.raises(nlp_parallel.ConfigError, match="view sents"):
-        nlp_parallel.freq_dist("brown", of="tag")
+        nlp_parallel.freq_dist("brown", of="tag", view="sents")  # chosen, it is tagged_sents

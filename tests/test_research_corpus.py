@@ -202,8 +202,8 @@ def test_bad_input_is_refused_in_one_line_before_any_work(pool, no_orphans, call
 
 def test_own_reader_with_a_view_it_lacks_is_refused(pool, texts):
     own = PlaintextCorpusReader(str(texts), r".*\.txt")
-    refused = (r"^corpus\.view: PlaintextCorpusReader offers sents, words, paras, raw "
-               r"\(not 'tagged_sents'\)$")
+    refused = (r"^corpus\.view: chunk needs tagged tokens, but view sents \(chosen: none is "
+               r"given\) gives tokens without tags; it offers no view with tagged tokens$")
     with ParallelChunker(pool=pool, grammar=GRAMMAR) as chunker, \
             pytest.raises(ConfigError, match=refused):
         chunker.parse_corpus(own)

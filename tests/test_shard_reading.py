@@ -321,9 +321,9 @@ BLOCKS = {
 SEPARATORS = ["\n", " \n", "\t \n", "\x0c\n", "\n\n", "\u00a0\n", "\x0b\n", " \r\n"]
 EXTENSIONS = {"text": "txt", "tagged": "pos", "conll": "conll", "jsonl": "jsonl"}
 FORMAT_VIEWS = [("text", v) for v in ("sents", "words", "paras", "raw")] + [
-    ("tagged", v) for v in ("sents", "tagged_sents", "words")] + [
-    ("conll", v) for v in ("sents", "tagged_sents", "chunked_sents")] + [
-    ("jsonl", v) for v in ("sents", "tagged_sents", "raw")]
+    ("tagged", v) for v in ("sents", "tagged_sents", "words", "tagged_words", "tagged_paras")] + [
+    ("conll", v) for v in ("sents", "tagged_sents", "chunked_sents", "tagged_words", "iob_sents")
+] + [("jsonl", v) for v in ("sents", "tagged_sents", "raw")]
 
 
 def document(fmt: str, blocks: int, start: int = 0) -> str:

@@ -12,13 +12,15 @@ The package, from the ground up: :mod:`.spec` (the spec and its validation),
 :mod:`.sources` (what streams the records of one file, or of standard input: NLTK's
 readers, JSONL, CSV and TSV) and
 :mod:`.reading` (the :class:`Corpus`, which ties them together and holds the path
-sandbox authorization of the user's files).  :mod:`.shards` plans a corpus as byte
+sandbox authorization of the user's files) and :mod:`.choice` (the view a spec
+without one is read in: the one its task takes).  :mod:`.shards` plans a corpus as byte
 ranges of its files, for workers to read with :mod:`nlp_parallel.shard_reader`.
 """
 
 from __future__ import annotations
 
 from .catalogue import installed_corpora
+from .choice import with_view
 from .reading import Corpus, open_corpus
 from .sources import Kind, Record
 from .spec import FORMAT_VIEWS, FORMATS, KEYS, VIEWS, CorpusSpec, parse_corpus
@@ -35,4 +37,5 @@ __all__ = [
     "installed_corpora",
     "open_corpus",
     "parse_corpus",
+    "with_view",
 ]

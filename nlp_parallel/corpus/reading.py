@@ -51,8 +51,11 @@ class Corpus:
     """
 
     def __init__(self, spec: CorpusSpec) -> None:
+        if spec.view is None:
+            raise ValueError("a corpus is opened in a view: choose one first (choice.with_view)")
         self.spec = spec
-        self.kind: Kind = _kind(spec)
+        self.view: str = spec.view
+        self.kind: Kind = view_kind(spec)
         self._source: Source | None = None
         self._authorized: str | None = None
 
@@ -94,7 +97,7 @@ class Corpus:
             offered: Sequence[str] = FORMAT_VIEWS[self.spec.format]
         else:
             offered = offered_views(source.reader)
-        return {view: _kind(replace(self.spec, view=view)) for view in offered}
+        return {view: view_kind(replace(self.spec, view=view)) for view in offered}
 
     def total(self) -> int | None:
         """The number of items :meth:`items` yields when that is known without reading
@@ -128,12 +131,12 @@ class Corpus:
         return self._source
 
     def _open_named(self) -> Source:
-        spec = self.spec
+        spec, view = self.spec, self.view
         assert spec.name is not None
         reader = named_reader(spec.name, spec.where)
-        check_view(reader, spec.view, f"{spec.where}.view", spec.name)
+        check_view(reader, view, f"{spec.where}.view", spec.name)
         fileids = select_fileids(reader, spec, spec.name)
-        return Source(reader, spec.view, fileids, READER_VIEWS[spec.view][1])
+        return Source(reader, view, fileids, READER_VIEWS[view][1])
 
     def _open_stdin(self) -> Source:
         """Standard input, read when the records are: nothing is read to check it."""
@@ -177,17 +180,17 @@ class Corpus:
         return source
 
     def _source_of(self, reader: CorpusReader, fileids: tuple[str, ...], files: UserFiles) -> Source:
-        spec = self.spec
+        spec, view = self.spec, self.view
         if spec.format == "jsonl":
-            return JsonlSource(reader, spec.view, fileids, files)
+            return JsonlSource(reader, view, fileids, files)
         if spec.format in TABLE_FORMATS:
             assert spec.table is not None
             return TableSource(reader, fileids, files, spec.table, spec.where)
-        if spec.format == "text" and spec.view == "paras":  # text, not the reader's paras()
-            return Source(reader, spec.view, fileids, READER_VIEWS["raw"][1], files)
-        if spec.view != "raw" and not files.stdin:  # stdin: _check_view_on_empty_file
-            check_view(reader, spec.view, f"{spec.where}.view", f"{spec.format} files")
-        return Source(reader, spec.view, fileids, READER_VIEWS[spec.view][1], files)
+        if spec.format == "text" and view == "paras":  # text, not the reader's paras()
+            return Source(reader, view, fileids, READER_VIEWS["raw"][1], files)
+        if view != "raw" and not files.stdin:  # stdin: _check_view_on_empty_file
+            check_view(reader, view, f"{spec.where}.view", f"{spec.format} files")
+        return Source(reader, view, fileids, READER_VIEWS[view][1], files)
 
 
 def open_corpus(spec: CorpusSpec) -> Corpus:
@@ -195,7 +198,9 @@ def open_corpus(spec: CorpusSpec) -> Corpus:
     return Corpus(spec)
 
 
-def _kind(spec: CorpusSpec) -> Kind:
+def view_kind(spec: CorpusSpec) -> Kind:
+    """What the items of ``spec``'s view (given) carry."""
+    assert spec.view is not None
     if spec.format == "text" and spec.view == "paras":
         return "text"  # a paragraph of user text is handed on untokenized
     return READER_VIEWS[spec.view][0]
@@ -205,7 +210,7 @@ def _check_view_on_empty_file(spec: CorpusSpec) -> None:
     """Check the view of ``spec.format``'s NLTK reader, as for files, on an empty file
     (standard input is not read to check it): it names data that is not installed,
     such as Punkt for the sentences of text."""
-    assert spec.format is not None
+    assert spec.format is not None and spec.view is not None
     with tempfile.TemporaryDirectory(prefix="nlp-parallel-") as directory:
         open(os.path.join(directory, "empty"), "xb").close()
         nltk.data.path.append(directory)

@@ -57,6 +57,12 @@ VIEW_KINDS: Mapping[str, Kind] = {
     "words": "tokens",
     "paras": "tokens",
     "raw": "text",
+    "posts": "tokens",
+    "tagged_posts": "tagged",
+    "tagged_words": "tagged",
+    "tagged_paras": "tagged",
+    "chunked_paras": "tagged",
+    "iob_sents": "tagged",
 }
 
 #: View of an NLTK reader -> the kind of record it makes and how.  The conversions

@@ -21,7 +21,8 @@ from ..options import OptionReader, reject_unknown_keys
 
 KEYS = ("name", "path", "format", "view", "fileids", "categories", "start", "limit", "encoding",
         "text_column", "id_columns", "header")
-VIEWS = ("sents", "tagged_sents", "chunked_sents", "parsed_sents", "words", "paras", "raw")
+VIEWS = ("sents", "tagged_sents", "chunked_sents", "parsed_sents", "words", "paras", "raw",
+         "posts", "tagged_posts", "tagged_words", "tagged_paras", "chunked_paras", "iob_sents")
 FORMATS = ("text", "jsonl", "conll", "tagged", "csv", "tsv")
 
 #: The formats whose files are tables: one item per row, from its text column.
@@ -43,8 +44,8 @@ RESERVED_IDS = (("index", "fileid", "sentences") + FIELDS
 FORMAT_VIEWS: Mapping[str, tuple[str, ...]] = {
     "text": ("sents", "words", "paras", "raw"),
     "jsonl": ("sents", "tagged_sents", "raw"),
-    "conll": ("sents", "tagged_sents", "chunked_sents"),
-    "tagged": ("sents", "tagged_sents", "words"),
+    "conll": ("sents", "tagged_sents", "chunked_sents", "tagged_words", "iob_sents"),
+    "tagged": ("sents", "tagged_sents", "words", "tagged_words", "tagged_paras"),
     "csv": ("raw",),
     "tsv": ("raw",),
 }
@@ -72,7 +73,9 @@ class CorpusSpec:
     name: str | None
     path: str | None
     format: str | None
-    view: str
+    #: None where the job gives none: :func:`~.choice.with_view` chooses the one the
+    #: task takes before the corpus is opened.
+    view: str | None
     fileids: tuple[str, ...] | None
     categories: tuple[str, ...] | None
     start: int = 0
@@ -80,6 +83,8 @@ class CorpusSpec:
     encoding: str = "utf-8"
     where: str = "corpus"
     table: Table | None = None
+    #: Whether ``view`` was chosen for the task rather than given.
+    view_chosen: bool = False
 
     @property
     def stdin(self) -> bool:
@@ -94,6 +99,8 @@ class CorpusSpec:
 
 def parse_corpus(value: object, where: str = "corpus", base_dir: str = ".") -> CorpusSpec:
     """Validate a job file's ``corpus:`` mapping; a relative ``path`` is joined to ``base_dir``.
+    Without a ``view`` the spec's is None, to be chosen for the task
+    (:func:`~.choice.with_view`).
 
     Static checks only (types, choices, name xor path, format with path).  Raises
     :class:`ConfigError` whose message starts with the key path, e.g. ``corpus.view:``.
@@ -107,10 +114,8 @@ def parse_corpus(value: object, where: str = "corpus", base_dir: str = ".") -> C
     if (name is None) == (path is None):
         raise ConfigError(f"{where}: give either name or path" + (", not both" if name else ""))
     fmt = _format(options, path)
-    if not options.has("view"):
-        raise options.fail("view", f"required; one of {', '.join(VIEWS)}")
-    view = options.choice("view", VIEWS, None)
-    if fmt is not None and view not in FORMAT_VIEWS[fmt]:
+    view = options.choice("view", VIEWS, None) if options.raw("view") is not None else None
+    if fmt is not None and view is not None and view not in FORMAT_VIEWS[fmt]:
         offered = ", ".join(FORMAT_VIEWS[fmt])
         raise options.fail("view", f"{fmt} files offer {offered} (not {view!r})")
     fileids = _string_list(options, "fileids")
