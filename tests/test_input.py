@@ -265,23 +265,28 @@ def test_a_shell_pipeline_on_standard_input_equals_the_file_run(tmp_path):
     write(tmp_path / "in.jsonl", lines)
     write(tmp_path / "in.jsonl.xz", lzma.compress(lines.encode("utf-8")))
     runs = {}
-    for name, path, command in [
-        ("file", "in.jsonl", ""),
-        ("stdin", '"-"', "cat in.jsonl | "),
-        ("xz", '"-"', "cat in.jsonl.xz | "),
+    for name, path, command, output in [
+        ("file", "in.jsonl", "", "file.tagged"),
+        ("stdin", '"-"', "cat in.jsonl | ", "stdin.tagged"),
+        ("xz", '"-"', "cat in.jsonl.xz | ", "xz.tagged"),
+        # Standard input to standard output, the view left to the task.
+        ("pipe", '"-"', "cat in.jsonl | ", '"-"'),
     ]:
+        view = "" if name == "pipe" else ", view: sents"
         job(tmp_path / f"{name}.yaml", f"""\
-            corpus: {{path: {path}, format: jsonl, view: sents}}
+            corpus: {{path: {path}, format: jsonl{view}}}
             task: {{name: tag}}
             specs: [popen]
-            output: {{path: {name}.tagged, format: tagged}}
+            output: {{path: {output}, format: tagged}}
             """)
         shell = f"{command}{sys.executable} -m nlp_parallel run {name}.yaml --quiet"
+        if name == "pipe":
+            shell += " > pipe.tagged"
         proc = subprocess.run(shell, shell=True, cwd=tmp_path, capture_output=True, text=True,
                               timeout=120)
         assert proc.returncode == 0, proc.stderr
         runs[name] = (tmp_path / f"{name}.tagged").read_bytes()
-    assert runs["stdin"] == runs["file"] == runs["xz"]
+    assert runs["stdin"] == runs["file"] == runs["xz"] == runs["pipe"]
     assert runs["file"].decode("utf-8").count("\n") == len(sents)
 
 
