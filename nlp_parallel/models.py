@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import os
 import zipfile
 from collections.abc import Iterable
@@ -125,6 +126,22 @@ class DataFiles(RawJSON):
                 raise ConfigError(f"{pointer} (NLTK data package {self._package}) changed "
                                   f"while the run started; run it again")
         return "[" + ",".join(parts) + "]"
+
+    def sha256(self) -> str:
+        """The sha256 of the files' bytes, in order, each preceded by its length: the
+        model's digest for a run report, read without decoding or parsing it (on a
+        fork server's machine the driver never needs the text).  Raises as
+        :attr:`text` does for a file that changed since it was found."""
+        digest = hashlib.sha256()
+        for pointer, found in zip(self._pointers, self._found):
+            with pointer.open() as f:
+                data = f.read()
+            if identity(pointer) != found:
+                raise ConfigError(f"{pointer} (NLTK data package {self._package}) changed "
+                                  f"while the run ran; run it again")
+            digest.update(len(data).to_bytes(8, "big"))
+            digest.update(data)
+        return digest.hexdigest()
 
     def places(self, first: int) -> tuple[str, list[dict[str, Any]]] | None:
         found = [place for place in self._found if place is not None]

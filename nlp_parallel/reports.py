@@ -30,6 +30,7 @@ from typing import Any
 
 from .errors import ConfigError, OutputError
 from .outputs import special_kind
+from .models import DataFiles
 from .settings import RawJSON
 
 #: The version of the report's layout; grows when a field changes meaning.
@@ -191,6 +192,8 @@ def _canonical(data: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, DataFiles):
+        return "files:" + value.sha256()
     if isinstance(value, RawJSON):
         return value.text
     if isinstance(value, (tuple, set, frozenset)):
@@ -215,7 +218,10 @@ def model_digests(options: Mapping[str, Any]) -> dict[str, str]:
         digest = hashlib.sha256()
         for key in sorted(setup):
             value = setup[key]
-            text = value.text if isinstance(value, RawJSON) else _canonical(value)
+            if isinstance(value, DataFiles):  # NLTK's files, hashed unread
+                text = "files:" + value.sha256()
+            else:
+                text = value.text if isinstance(value, RawJSON) else _canonical(value)
             for part in (key, text):
                 data = part.encode("utf-8")
                 digest.update(len(data).to_bytes(8, "big"))
@@ -297,9 +303,9 @@ def _rounded(value: float | None) -> float | None:
 
 
 def _natural(name: str) -> tuple[Any, ...]:
-    """``gw2`` before ``gw10``."""
+    """``gw2`` before ``gw10``, ``gw0`` before ``gw0.1`` (a hub's gateways)."""
     digits = "".join(c if c.isdigit() else " " for c in name).split()
-    return (name.rstrip("0123456789."), *map(int, digits), name)
+    return (name.rstrip("0123456789."), tuple(map(int, digits)), name)
 
 
 # -- where it goes -----------------------------------------------------------------

@@ -352,3 +352,12 @@ def test_an_output_on_standard_output_with_report(tmp_path, capfd):
     assert captured.out == out.read_text(encoding="utf-8")
     assert f"  report: {report}" in captured.err.splitlines()
     assert report_of(report)["output"] == "-" and report_of(report)["items"] == 20
+
+
+def test_a_hubs_gateways_sort_among_the_others():
+    """In the table, gateways of equal speed go in natural order: ``gw0.1`` (a
+    gateway through hub gw0) after gw0, gw10 after gw2."""
+    names = ["gw10", "gw0.1", "gw2", "gw0", "gw0.2", "gw1", "gw3", "gw4", "gw5"]
+    shown = gateway_lines({name: GatewayWork(items=10, seconds=1.0) for name in names})
+    assert [line.split()[-5] for line in shown[1:7]] == [
+        "gw0", "gw0.1", "gw0.2", "gw10", "gw5", "gw4"]
