@@ -147,7 +147,8 @@ def bench_tagging(n: int, workers: int, repeat: int, outdir: str) -> dict[str, f
     def ours() -> None:
         options = {"params": perceptron_params()}
         with open(output(), "w", encoding="utf-8") as f:
-            for chunk in nlp_parallel.imap_text("remote_tasks.tag", sents, specs, options=options):
+            for chunk in nlp_parallel.imap_text("nlp_parallel.remote_tasks.tag", sents, specs,
+                                                options=options):
                 f.write(chunk)
 
     chunksize = best_chunksize("", pool_tags_run, (25, 100, 400))

@@ -40,9 +40,9 @@ from nltk.stem import PorterStemmer, SnowballStemmer, WordNetLemmatizer
 from nltk.tag import PerceptronTagger
 
 from nlp_parallel.tasks import prepare
-from remote_tasks import lemmatize as remote_lemmatize
-from remote_tasks import stem as remote_stem
-from remote_tasks.tag import ExactPerceptron, NumpyPerceptron
+from nlp_parallel.remote_tasks import lemmatize as remote_lemmatize
+from nlp_parallel.remote_tasks import stem as remote_stem
+from nlp_parallel.remote_tasks.tag import ExactPerceptron, NumpyPerceptron
 
 
 def timed(run: Callable[[], Any]) -> tuple[float, float, Any]:

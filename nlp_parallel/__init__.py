@@ -37,7 +37,7 @@ try:
     from .settings import ItemFailure, OnError
     from .specs import GatewaySpec, parse_specs
 
-    from remote_tasks.chunk import TagChunker  # noqa: E402  (serial class, usable anywhere)
+    from .remote_tasks.chunk import TagChunker  # noqa: E402  (serial class, usable anywhere)
 finally:
     if _collecting:
         _gc.enable()

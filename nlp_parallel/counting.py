@@ -1,7 +1,7 @@
 """A count's merged result: NLTK's own objects, and the JSON and TSV files a job writes.
 
 The workers' partial counts arrive in corpus order and are merged by
-:class:`~remote_tasks.count.Merge`; :class:`Counts` turns the merge into what serial
+:class:`~nlp_parallel.remote_tasks.count.Merge`; :class:`Counts` turns the merge into what serial
 NLTK code would have built -- a ``FreqDist``, a ``ConditionalFreqDist``, a
 ``BigramCollocationFinder`` or ``TrigramCollocationFinder`` -- and writes it::
 
@@ -28,7 +28,7 @@ from typing import IO, Any
 from nltk.collocations import BigramCollocationFinder, TrigramCollocationFinder
 from nltk.probability import ConditionalFreqDist, FreqDist
 
-from remote_tasks.count import Merge, gc_paused, unit_key
+from .remote_tasks.count import Merge, gc_paused, unit_key
 
 from .errors import ConfigError
 from .tasks.count import measure

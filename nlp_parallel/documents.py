@@ -2,7 +2,7 @@
 
 The workers write each item of a ``conllu``, ``vrt`` or ``tsv`` output as text that
 starts with an ITEM line holding its fileid, with NUMBER where its corpus index
-belongs (``remote_tasks/pipeline.py``).  Only the driver knows those indexes, and
+belongs (``nlp_parallel/remote_tasks/pipeline.py``).  Only the driver knows those indexes, and
 only it sees the items in corpus order, so it writes what spans items: CoNLL-U's
 ``# newdoc id`` before a file's first sentence, VRT's ``<text id="...">`` around a
 file's sentences, a tsv header row first.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from remote_tasks.pipeline import ITEM, NUMBER, XML, field
+from .remote_tasks.pipeline import ITEM, NUMBER, XML, field
 
 #: The annotations' columns of a vrt or tsv line, in their order (the record's field,
 #: the tsv column's name).

@@ -4,7 +4,7 @@ No gateways: research code swaps one import and gets the same output sooner::
 
     from nlp_parallel.fast import PerceptronTagger   # for nltk.tag.PerceptronTagger
 
-Why the output is NLTK's is argued in :mod:`remote_tasks.tag`.
+Why the output is NLTK's is argued in :mod:`nlp_parallel.remote_tasks.tag`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from typing import Any
 
 from nltk.tag import perceptron
 
-from remote_tasks.tag import ExactPerceptron, NumpyPerceptron, fast_path
+from .remote_tasks.tag import ExactPerceptron, NumpyPerceptron, fast_path
 
 
 class PerceptronTagger(perceptron.PerceptronTagger):
     """NLTK's ``PerceptronTagger`` (same constructor, model loading and training)
-    whose ``tag`` gives the same tags through :class:`~remote_tasks.tag.NumpyPerceptron`
-    where numpy can be imported, else :class:`~remote_tasks.tag.ExactPerceptron`.
+    whose ``tag`` gives the same tags through
+    :class:`~nlp_parallel.remote_tasks.tag.NumpyPerceptron` where numpy can be imported,
+    else :class:`~nlp_parallel.remote_tasks.tag.ExactPerceptron`.
 
     ``use_numpy=False`` keeps to the pure-Python path.  The fast path is built at the
     first ``tag`` after the model is loaded, decoded or trained.  ``tag`` with

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from remote_tasks.pipeline import ADDS
+from .remote_tasks.pipeline import ADDS
 
 from .corpus import VIEWS, Corpus, CorpusSpec, parse_corpus
 from .corpus.choice import TAKES, fitting

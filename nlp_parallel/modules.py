@@ -32,7 +32,7 @@ class RemoteModule:
 
     @property
     def builtin(self) -> bool:
-        """Whether this is one of the toolkit's own task modules (``remote_tasks``),
+        """Whether this is one of the toolkit's own task modules (``nlp_parallel.remote_tasks``),
         whose ``setup`` builds objects in memory only and may run in a fork server."""
         return _in_toolkit(self.filename)
 
@@ -71,7 +71,7 @@ class RemoteModule:
         """One of the toolkit's own task modules, read without parsing it.
 
         What :meth:`from_source` would find is known: each defines ``setup`` (the
-        contract of ``remote_tasks``), so it is batched, and it imports NLTK when its
+        contract of ``nlp_parallel.remote_tasks``), so it is batched, and it imports NLTK when its
         text names it at all (a test checks both against the parse for every one).
         Parsing would cost a run more than the rest of its setup: ``ast.parse``
         allocates enough objects to set off a collection of everything the driver
@@ -103,9 +103,9 @@ class RemoteModule:
 
 
 def _in_toolkit(filename: str) -> bool:
-    """Whether ``filename`` is one of the toolkit's own task modules (``remote_tasks``,
+    """Whether ``filename`` is one of the toolkit's own task modules (``nlp_parallel.remote_tasks``,
     not the package itself)."""
-    import remote_tasks
+    from . import remote_tasks
 
     here = os.path.dirname(os.path.abspath(remote_tasks.__file__))
     path = os.path.abspath(filename)

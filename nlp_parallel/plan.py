@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from remote_tasks.pipeline import TOKEN_FORMATS
+from .remote_tasks.pipeline import TOKEN_FORMATS
 
 from .corpus import Corpus, open_corpus, with_view
 from .counting import Counts
@@ -89,7 +89,7 @@ class Plan:
             last = options["steps"][-1]
             options["steps"] = [*options["steps"][:-1], {
                 **last, "options": with_categories(last["options"], self.corpus, job.task)}]
-        return RemoteModule.resolve("remote_tasks.pipeline"), options
+        return RemoteModule.resolve("nlp_parallel.remote_tasks.pipeline"), options
 
     @property
     def module(self) -> RemoteModule:

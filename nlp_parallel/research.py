@@ -173,7 +173,7 @@ class ParallelTagger(_Parallel, TaggerI):
             for key, value in switches.items():
                 if not isinstance(value, bool):
                     raise ConfigError(f"{key}: expected true or false, not {value!r}")
-            task = tasks.Task("tag", "remote_tasks.tag",
+            task = tasks.Task("tag", "nlp_parallel.remote_tasks.tag",
                               {"chain": encode_tagger(tagger), **switches})
         else:
             task = tasks.prepare("tag", options)
@@ -216,7 +216,7 @@ class ParallelChunker(_Parallel, ChunkParserI):
         if chunker is not None:
             if options:
                 raise ConfigError("give either chunker= or chunk task options, not both")
-            task = tasks.Task("chunk", "remote_tasks.chunk", encode_chunker(chunker))
+            task = tasks.Task("chunk", "nlp_parallel.remote_tasks.chunk", encode_chunker(chunker))
         else:
             task = tasks.prepare("chunk", options)
         super().__init__(task, specs, pool, batch_size, timeout)

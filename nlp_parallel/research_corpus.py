@@ -58,7 +58,7 @@ CorpusLike: TypeAlias = Mapping[str, Any] | CorpusSpec | CorpusReader | LazyCorp
 SELECTION = ("view", "fileids", "categories", "start", "limit")
 
 #: The module every built-in task runs as; its ``records`` format is the research API's.
-PIPELINE = "remote_tasks.pipeline"
+PIPELINE = "nlp_parallel.remote_tasks.pipeline"
 
 
 @dataclass(frozen=True)

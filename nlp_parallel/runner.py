@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from remote_tasks.pipeline import UNNUMBERED
+from .remote_tasks.pipeline import UNNUMBERED
 
 from .corpus import Corpus
 from .corpus.shards import ShardPlan

@@ -206,8 +206,8 @@ def make_remote_python(directory: Path) -> Path:
 
     A venv without pip whose site-packages holds a ``.pth`` naming a directory of
     links to ``NLTK_RUNTIME`` (package and metadata) from this interpreter, so
-    ``import nltk`` works and reports the same version, while ``import nlp_parallel``,
-    ``import execnet`` and ``import remote_tasks`` fail.  Returns its interpreter.
+    ``import nltk`` works and reports the same version, while ``import nlp_parallel``
+    and ``import execnet`` fail.  Returns its interpreter.
     """
     directory = Path(directory)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(directory / "venv")],

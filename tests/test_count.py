@@ -33,7 +33,7 @@ from nlp_parallel.cli import main
 from nlp_parallel.counting import load_counts
 from nlp_parallel.jobs import load_job
 from nlp_parallel.runner import run_job
-from remote_tasks.count import Count, Merge
+from nlp_parallel.remote_tasks.count import Count, Merge
 
 from conftest import killing_a_worker, start_driver
 

@@ -40,10 +40,10 @@ from nltk.tag import PerceptronTagger, map_tag
 
 from nlp_parallel import ParallelTagger, fast
 from nlp_parallel.tasks import prepare
-from remote_tasks import lemmatize as remote_lemmatize
-from remote_tasks import stem as remote_stem
-from remote_tasks import tag as remote_tag
-from remote_tasks.tag import FEATURE_NAMES, ExactPerceptron, NumpyPerceptron
+from nlp_parallel.remote_tasks import lemmatize as remote_lemmatize
+from nlp_parallel.remote_tasks import stem as remote_stem
+from nlp_parallel.remote_tasks import tag as remote_tag
+from nlp_parallel.remote_tasks.tag import FEATURE_NAMES, ExactPerceptron, NumpyPerceptron
 
 EVERY_SENTENCE = os.environ.get("NLP_PARALLEL_EVERY_SENTENCE") == "1"
 CORPORA = ("treebank", "nps_chat", "inaugural")

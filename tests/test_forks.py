@@ -262,7 +262,8 @@ def test_a_model_file_changed_since_it_was_found_is_never_served(tmp_path, monke
     monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
     monkeypatch.setenv("NLTK_DATA", str(tmp_path))  # for a server started afresh
     params = models.perceptron_params("eng")
-    setup = Setup.of(RemoteModule.resolve("remote_tasks.tag"), TaskOptions({"params": params}))
+    setup = Setup.of(RemoteModule.resolve("nlp_parallel.remote_tasks.tag"),
+                     TaskOptions({"params": params}))
     assert {place["zip"] for place in json.loads(setup.files)} == {str(archive)}
     server = ForkServer()
     try:

@@ -156,7 +156,7 @@ def hello(**changes: object) -> dict:
 @pytest.mark.parametrize("nltk", [None, "3.8.1"])
 def test_built_in_tasks_need_the_drivers_nltk(nltk):
     """The pipeline imports nothing itself, but every step it runs imports NLTK."""
-    pipeline = RemoteModule.resolve("remote_tasks.pipeline")
+    pipeline = RemoteModule.resolve("nlp_parallel.remote_tasks.pipeline")
     assert not pipeline.needs_nltk
     with pytest.raises(HandshakeError, match="the built-in tasks run NLTK code"):
         check_hello("gw0 (popen)", hello(nltk=nltk), pipeline)

@@ -23,7 +23,7 @@ NOTHING_TO_RUN = (
     (remote_double, False),   # the seed example: a loop under the __channelexec__ guard
     (seed_faulty, False),
     (worker, False),          # the toolkit's own loop: channel used at module level
-    ("remote_tasks.pipeline", True),
+    ("nlp_parallel.remote_tasks.pipeline", True),
 ])
 def test_batched_and_seed_modules_resolve(module, batched):
     assert RemoteModule.resolve(module).batched is batched
@@ -75,11 +75,11 @@ def test_map_refuses_it_before_sending_items(tmp_path, monkeypatch, no_orphans):
 def test_the_toolkits_own_modules_resolve_as_their_parse_reads_them(name):
     """Resolved without parsing, yet as the parse reads them: batched, and needing
     NLTK exactly when they import it."""
-    resolved = RemoteModule.resolve(f"remote_tasks.{name}")
+    resolved = RemoteModule.resolve(f"nlp_parallel.remote_tasks.{name}")
     parsed = RemoteModule.from_source(resolved.name, resolved.source, resolved.filename)
     assert resolved == parsed and resolved.builtin
 
 
 def test_the_toolkits_package_itself_is_no_task():
     with pytest.raises(ConfigError, match="defines neither process"):
-        RemoteModule.resolve("remote_tasks")
+        RemoteModule.resolve("nlp_parallel.remote_tasks")

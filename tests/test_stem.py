@@ -13,7 +13,6 @@ from nltk.stem import (
     Cistem,
     ISRIStemmer,
     LancasterStemmer,
-    PorterStemmer,
     RegexpStemmer,
     RSLPStemmer,
     SnowballStemmer,
@@ -22,7 +21,7 @@ from nltk.stem import (
 import nlp_parallel
 from nlp_parallel.errors import ConfigError, ResourceMissing
 from nlp_parallel.tasks import prepare
-from remote_tasks import stem as remote_stem
+from nlp_parallel.remote_tasks import stem as remote_stem
 
 ARABIC = (
     "الكتاب كتب المكتبة يكتبون كاتب مكتوب والمعلمون المدرسة مدارس بالقلم فسيكتبونها "

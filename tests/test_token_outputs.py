@@ -26,7 +26,7 @@ from nlp_parallel import GatewayPool
 from nlp_parallel.documents import Documents, header
 from nlp_parallel.jobs import JobError, load_job
 from nlp_parallel.runner import run_job
-from remote_tasks.pipeline import TokenLines
+from nlp_parallel.remote_tasks.pipeline import TokenLines
 
 CHUNK_STEPS = [{"name": "chunk", "options": {"grammar": "NP: {<DT>?<JJ.*>*<NN.*>+}"}},
                {"name": "stem"}]

@@ -21,7 +21,7 @@ from nltk.tokenize import (
 import nlp_parallel
 from nlp_parallel.errors import ConfigError, ResourceMissing
 from nlp_parallel.tasks import prepare
-from remote_tasks import tokenize as remote_tokenize
+from nlp_parallel.remote_tasks import tokenize as remote_tokenize
 
 #: 1946-Truman has a sentence that word_tokenize's own Punkt pass splits again.
 STATE_UNION = ["1945-Truman.txt", "1946-Truman.txt", "1963-Kennedy.txt", "2006-GWBush.txt"]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from remote_tasks.pipeline import FIELDS
+from ..remote_tasks.pipeline import FIELDS
 
 from ..errors import ConfigError
 from ..options import OptionReader, reject_unknown_keys

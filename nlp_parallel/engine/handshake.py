@@ -20,7 +20,7 @@ def check_hello(spec: str, hello: dict, module: RemoteModule) -> None:
     """Refuse a worker this driver cannot trust to give the same results.
 
     A task that runs NLTK code -- a module importing ``nltk``, and every built-in task
-    (``remote_tasks.*``; the pipeline imports nothing itself but runs steps that do)
+    (``nlp_parallel.remote_tasks.*``; the pipeline imports nothing itself but runs steps that do)
     -- needs the driver's NLTK version on every worker.  A worker whose NLTK differs
     while the task does not use it only gets a
     :class:`~nlp_parallel.gateways.GatewayWarning`: its results cannot differ.

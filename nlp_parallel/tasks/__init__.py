@@ -1,6 +1,6 @@
 """The built-in tasks: tag, chunk, stem, tokenize, lemmatize, count and pipeline.
 
-Each family is a driver-side module here and a remote module in ``remote_tasks``.
+Each family is a driver-side module here and a remote module in ``nlp_parallel.remote_tasks``.
 The driver side validates a task's options once and loads what its workers need
 (models, rules, stopword lists) as plain data; the remote side is a few dozen lines
 of NLTK whose ``setup(options)`` returns the function applied to each item.

@@ -7,14 +7,14 @@ from typing import Any
 from nltk.chunk import RegexpParser
 from nltk.tree import Tree
 
-from remote_tasks.chunk import TagChunker
+from ..remote_tasks.chunk import TagChunker
 
 from ..errors import ConfigError
 from ..models import training_sents
 from ..options import OptionReader
 
 NAME = "chunk"
-MODULE = "remote_tasks.chunk"
+MODULE = "nlp_parallel.remote_tasks.chunk"
 INPUT = "tagged"
 SUMMARY = "chunk tagged tokens: IOB tag per token and the chunk tree"
 OPTIONS = {

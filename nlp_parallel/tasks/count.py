@@ -3,7 +3,7 @@ vocabulary statistics, merged by the driver into NLTK's own objects.
 
 A count is the last step of a pipeline (or a task of its own over the corpus's
 tokens); the steps before it add the tags, stems or lemmas it counts.  The workers
-count their pieces of the corpus (``remote_tasks.count``) and the driver merges
+count their pieces of the corpus (``nlp_parallel.remote_tasks.count``) and the driver merges
 them (:mod:`nlp_parallel.counting`).
 """
 
@@ -20,7 +20,7 @@ from .. import models
 from ..options import OptionReader
 
 NAME = "count"
-MODULE = "remote_tasks.count"
+MODULE = "nlp_parallel.remote_tasks.count"
 INPUT = "tokens"
 SUMMARY = ("count words, tags, stems or lemmas, n-grams, condition -> sample pairs or "
            "collocations, merged into NLTK's FreqDist, ConditionalFreqDist or a "

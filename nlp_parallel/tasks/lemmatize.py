@@ -24,7 +24,7 @@ from ..errors import ResourceMissing
 from ..options import OptionReader
 
 NAME = "lemmatize"
-MODULE = "remote_tasks.lemmatize"
+MODULE = "nlp_parallel.remote_tasks.lemmatize"
 INPUT = "tokens"
 SUMMARY = "lemmatize tokens or tagged tokens with NLTK's WordNet lemmatizer"
 OPTIONS: Mapping[str, str] = {

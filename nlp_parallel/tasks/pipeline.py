@@ -9,7 +9,7 @@ from ..modules import RemoteModule
 from ..options import OptionReader
 
 NAME = "pipeline"
-MODULE = "remote_tasks.pipeline"
+MODULE = "nlp_parallel.remote_tasks.pipeline"
 SUMMARY = "several tasks in one pass: tokenize first, then tag, chunk, stem, lemmatize"
 OPTIONS = {
     "steps": "the tasks in order, each {name: TASK, options: {...}}; tokenize may only come "

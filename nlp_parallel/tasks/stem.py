@@ -17,7 +17,7 @@ from .. import models
 from ..options import OptionReader
 
 NAME = "stem"
-MODULE = "remote_tasks.stem"
+MODULE = "nlp_parallel.remote_tasks.stem"
 INPUT = "tokens"
 SUMMARY = "stem words or token lists with an NLTK stemmer (porter, snowball, rslp, ...)"
 OPTIONS: Mapping[str, str] = {
@@ -47,7 +47,8 @@ RSLP_RULE_FILES = tuple(f"step{i}.pt" for i in range(7))
 
 
 def build(reader: OptionReader) -> dict[str, Any]:
-    """Read the options of the chosen algorithm into the data ``remote_tasks.stem`` gets.
+    """Read the options of the chosen algorithm into the data
+    ``nlp_parallel.remote_tasks.stem`` gets.
 
     Raises :class:`~nlp_parallel.errors.ConfigError` for a bad option and
     :class:`~nlp_parallel.errors.ResourceMissing` when stopwords or RSLP rules

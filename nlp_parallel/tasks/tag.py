@@ -31,7 +31,7 @@ from ..models import find, perceptron_params, training_sents
 from ..options import OptionReader, did_you_mean
 
 NAME = "tag"
-MODULE = "remote_tasks.tag"
+MODULE = "nlp_parallel.remote_tasks.tag"
 INPUT = "tokens"
 SUMMARY = "part-of-speech tags for each token (NLTK's perceptron or a backoff chain)"
 OPTIONS = {

@@ -25,7 +25,7 @@ from ..errors import ResourceMissing
 from ..options import OptionReader, did_you_mean
 
 NAME = "tokenize"
-MODULE = "remote_tasks.tokenize"
+MODULE = "nlp_parallel.remote_tasks.tokenize"
 INPUT = "text"
 SUMMARY = "split texts into sentences of tokens (sent_tokenize + word_tokenize, tweet, ...)"
 OPTIONS: Mapping[str, str] = {
@@ -64,7 +64,7 @@ TWEET_FLAGS: Mapping[str, bool] = {
 
 
 def build(reader: OptionReader) -> dict[str, Any]:
-    """Read the options into the data ``remote_tasks.tokenize`` gets.
+    """Read the options into the data ``nlp_parallel.remote_tasks.tokenize`` gets.
 
     Raises :class:`~nlp_parallel.errors.ConfigError` for a bad option and
     :class:`~nlp_parallel.errors.ResourceMissing` when the Punkt model of the

@@ -24,7 +24,7 @@ def process(resource):
         "executable": sys.executable,
         "NLTK_DATA": os.environ.get("NLTK_DATA"),
         "importable": sorted(
-            name for name in ("nlp_parallel", "remote_tasks", "execnet", "nltk")
+            name for name in ("nlp_parallel", "execnet", "nltk")
             if importlib.util.find_spec(name) is not None
         ),
     }

@@ -355,7 +355,7 @@ class Pipeline:
         rest = steps[1:] if self.tokenize is not None else steps
         self.count: Callable[..., Any] | None = None
         if rest and rest[-1]["name"] == "count":
-            self.count = load_step(rest[-1])  # a remote_tasks.count.Count
+            self.count = load_step(rest[-1])  # a nlp_parallel.remote_tasks.count.Count
             self.flush = getattr(self.count, "flush")
             rest = rest[:-1]
         self.steps = [(APPLY[step["name"]], load_step(step)) for step in rest]
