@@ -195,3 +195,8 @@ def test_site_builds_strict(tmp_path: Path) -> None:
     import nlp_parallel
     for name in nlp_parallel.__all__:
         assert f'id="nlp_parallel.{name}"' in reference, f"{name} is not in the API reference"
+    changelog = ROOT / "CHANGELOG.md"
+    if changelog.exists():  # the site's changelog page includes it
+        page = (tmp_path / "site" / "changelog" / "index.html").read_text(encoding="utf-8")
+        for version in re.findall(r"^## \[([^\]]+)\]", changelog.read_text(encoding="utf-8"), re.M):
+            assert version in page, f"CHANGELOG.md's {version} is not on the site's changelog page"
