@@ -182,6 +182,19 @@ def test_every_page_has_examples_that_run() -> None:
     assert len(skipped) * 4 < len(every), [b.where for b in skipped]
 
 
+def test_readme_links_into_the_site() -> None:
+    """The README's relative links (the site's pages, read on GitHub or in a checkout)
+    lead to files that exist, and every page of the site is linked from it."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = {link.split("#")[0] for link in re.findall(r"\]\(([^)#:]+(?:#[^)]*)?)\)", text)}
+    missing = [link for link in links if not (ROOT / link).exists()]
+    assert not missing, missing
+    site = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8").replace("!relative", ""))
+    pages = {f"docs/{next(iter(entry.values()))}" for entry in site["nav"]}
+    unlinked = sorted(pages - links - {"docs/changelog.md"})
+    assert not unlinked, f"pages the README does not link: {unlinked}"
+
+
 def test_site_builds_strict(tmp_path: Path) -> None:
     """`mkdocs build --strict`: a broken link, a missing page or a docstring the API
     reference cannot render fails the build."""
