@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
-import signal
 import time
 
 import pytest
@@ -20,7 +18,6 @@ from remote_modules import (
     batched_double,
     faulty,
     formatted,
-    pids,
     remote_double,
     seed_faulty,
     slow_on_env,
